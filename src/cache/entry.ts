@@ -1,0 +1,41 @@
+/** One cached token and when it may be used. */
+
+export interface CacheEntry {
+  /** Registry host (lower case, no port): what `list` reports and `erase` matches. */
+  host: string;
+  service: 'ecr' | 'ecr-public';
+  username: string;
+  password: string;
+  /** Epoch milliseconds. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export type Freshness = 'fresh' | 'stale' | 'expired';
+
+/**
+ * Fresh until half the token's lifetime has passed (as the Go helper does), then stale: refresh,
+ * but still good to serve when the refresh fails. Expired a little before the real expiry so that
+ * a pull that starts with the token can finish with it.
+ */
+export function freshness(entry: CacheEntry, now = Date.now()): Freshness {
+  const lifetime = entry.expiresAt - entry.issuedAt;
+  if (!(lifetime > 0)) return 'expired';
+  const margin = Math.min(5 * 60_000, lifetime / 10);
+  if (now >= entry.expiresAt - margin) return 'expired';
+  if (now < entry.issuedAt + lifetime / 2) return 'fresh';
+  return 'stale';
+}
+
+export function isCacheEntry(value: unknown): value is CacheEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.host === 'string' &&
+    (v.service === 'ecr' || v.service === 'ecr-public') &&
+    typeof v.username === 'string' &&
+    typeof v.password === 'string' &&
+    typeof v.issuedAt === 'number' &&
+    typeof v.expiresAt === 'number'
+  );
+}

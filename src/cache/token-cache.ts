@@ -1,0 +1,45 @@
+/**
+ * The token cache behind an interface, with a file implementation and a null one for
+ * AWS_ECR_DISABLE_CACHE, so that callers never branch on whether caching is on.
+ */
+import type { CacheEntry } from './entry';
+
+export interface TokenCache {
+  /** The entry this identity holds for this registry host, whatever its freshness. */
+  get(identity: string, host: string): CacheEntry | undefined;
+  /** Every entry this identity holds. */
+  list(identity: string): CacheEntry[];
+  /** Merge one entry into the cache as it is now on disk. */
+  put(identity: string, entry: CacheEntry): Promise<void>;
+  /** Forget a registry host for every identity. */
+  remove(host: string): Promise<void>;
+  /**
+   * Run `fetch` as the one process fetching this (identity, host); a process that finds another
+   * already fetching waits for it and returns undefined once `ready()` holds.
+   */
+  singleFlight<T>(
+    identity: string,
+    host: string,
+    ready: () => boolean,
+    fetch: () => Promise<T>,
+  ): Promise<T | undefined>;
+}
+
+export class NullCache implements TokenCache {
+  get(): undefined {
+    return undefined;
+  }
+  list(): CacheEntry[] {
+    return [];
+  }
+  async put(): Promise<void> {}
+  async remove(): Promise<void> {}
+  singleFlight<T>(
+    _identity: string,
+    _host: string,
+    _ready: () => boolean,
+    fetch: () => Promise<T>,
+  ): Promise<T> {
+    return fetch();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The entry point: argv to a command, every failure to protocol output and an exit code. Nothing
+ * escapes as a stack trace on stdout, and a hard deadline keeps a hung network from holding docker.
+ */
+import { erase } from './commands/erase';
+import { get } from './commands/get';
+import { list } from './commands/list';
+import { store } from './commands/store';
+import { BINARY, version } from './commands/version';
+import { createContext, type Context } from './context';
+import { InputTooLargeError, NOT_FOUND, readStdin, writeLine } from './protocol';
+
+const USAGE = `Usage: ${BINARY} <store|get|erase|list|version>`;
+
+async function run(action: string | undefined, ctx: () => Context): Promise<number> {
+  switch (action) {
+    case 'get':
+      return get(ctx(), readStdin());
+    case 'store':
+      return store(ctx(), readStdin());
+    case 'erase':
+      return erase(ctx(), readStdin());
+    case 'list':
+      return list(ctx());
+    case 'version':
+    case '--version':
+    case '-v':
+      return version();
+    case '--help':
+    case '-h':
+    case 'help':
+      writeLine(USAGE);
+      return 0;
+    case undefined:
+      writeLine(USAGE);
+      return 1;
+    default:
+      writeLine(`Unknown credential action \`${action.slice(0, 100)}\``);
+      return 1;
+  }
+}
+
+function main(): void {
+  const action = process.argv[2];
+  let context: Context | undefined;
+  const ctx = () => (context ??= createContext());
+  // The SDK's own warnings (Node version notices and the like) would land on the user's terminal
+  // on every pull; they belong in the log.
+  process.emitWarning = ((warning: string | Error) => {
+    ctx().logger.warn('process warning', { warning: String(warning).split('\n')[0] });
+  }) as typeof process.emitWarning;
+  // Libraries that print (the SDK's HTTP handler warns with console.warn) must never reach
+  // stdout, which docker parses, nor clutter the terminal.
+  for (const level of ['log', 'info', 'debug', 'warn', 'error'] as const) {
+    // eslint-disable-next-line no-console
+    console[level] = (...args: unknown[]) =>
+      ctx().logger.warn(`console.${level}: ${args.map(String).join(' ')}`);
+  }
+  // Whatever the network does, docker gets an answer shortly after the budget.
+  const backstop = setTimeout(() => {
+    context?.logger.error('hard deadline reached; answering not found');
+    writeLine(NOT_FOUND);
+    process.exit(1);
+  }, ctx().settings.timeoutMs + 1_500);
+  backstop.unref();
+
+  run(action, ctx).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof InputTooLargeError && action === 'get') {
+        writeLine(NOT_FOUND);
+      } else {
+        writeLine(`ecr-login: ${(err as Error)?.message ?? String(err)}`);
+      }
+      context?.logger.error('command failed', { action, error: (err as Error)?.stack });
+      process.exitCode = 1;
+    },
+  );
+}
+
+main();

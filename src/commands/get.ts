@@ -1,0 +1,96 @@
+/** `get`: a registry key on stdin, credentials on stdout, from the cache or a fresh ECR token. */
+import { freshness, type CacheEntry } from '../cache/entry';
+import type { Context } from '../context';
+import { loadEcr } from '../ecr-loader';
+import { BudgetExceededError, describeFailure, mayServeStale } from '../failure';
+import { resolveIdentity, type Identity } from '../identity';
+import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
+import { parseRegistry, type Registry } from '../registry';
+
+function answer(serverUrl: string, entry: CacheEntry): number {
+  writeCredentials({ ServerURL: serverUrl, Username: entry.username, Secret: entry.password });
+  return 0;
+}
+
+function notFound(): number {
+  writeLine(NOT_FOUND);
+  return 1;
+}
+
+async function fetchEntry(ctx: Context, registry: Registry, deadline: number): Promise<CacheEntry> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) throw new BudgetExceededError(ctx.settings.timeoutMs);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new BudgetExceededError(ctx.settings.timeoutMs)),
+    remaining,
+  );
+  try {
+    const { fetchToken } = loadEcr();
+    const token = await fetchToken(registry, {
+      env: ctx.env,
+      logger: ctx.logger,
+      signal: controller.signal,
+      connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
+      timeoutMs: remaining,
+    });
+    return { host: registry.host, service: registry.service, ...token };
+  } catch (err) {
+    throw controller.signal.aborted ? controller.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function refresh(ctx: Context, registry: Registry, identity: Identity, deadline: number) {
+  const { cache, logger } = ctx;
+  const isFresh = () => {
+    const entry = cache.get(identity.fingerprint, registry.host);
+    return !!entry && freshness(entry) === 'fresh';
+  };
+  const fetched = await cache.singleFlight(identity.fingerprint, registry.host, isFresh, async () => {
+    logger.info('fetching token', { host: registry.host, identity: identity.label });
+    const entry = await fetchEntry(ctx, registry, deadline);
+    try {
+      await cache.put(identity.fingerprint, entry);
+    } catch (err) {
+      logger.warn('could not write the token cache', { reason: (err as Error).message });
+    }
+    return entry;
+  });
+  // undefined: another process fetched it while we waited, and the cache now holds it.
+  return fetched ?? cache.get(identity.fingerprint, registry.host);
+}
+
+export async function get(ctx: Context, input: Buffer): Promise<number> {
+  const key = decodeText(input)?.trim();
+  const registry = key ? parseRegistry(key) : undefined;
+  if (!key || !registry) {
+    ctx.logger.debug('not an ECR registry', { key: key?.slice(0, 200) });
+    return notFound();
+  }
+  const deadline = Date.now() + ctx.settings.timeoutMs;
+  const identity = resolveIdentity(ctx.env);
+  const cached = ctx.cache.get(identity.fingerprint, registry.host);
+  if (cached && freshness(cached) === 'fresh') return answer(key, cached);
+
+  try {
+    const entry = await refresh(ctx, registry, identity, deadline);
+    if (entry && freshness(entry) !== 'expired') return answer(key, entry);
+    throw new BudgetExceededError(ctx.settings.timeoutMs);
+  } catch (err) {
+    const stale = ctx.cache.get(identity.fingerprint, registry.host);
+    const line = describeFailure(err, registry, identity);
+    if (stale && freshness(stale) === 'stale' && mayServeStale(err)) {
+      ctx.logger.warn('refresh failed; serving the cached token until it expires', {
+        host: registry.host,
+        expiresAt: new Date(stale.expiresAt).toISOString(),
+        reason: line,
+      });
+      return answer(key, stale);
+    }
+    ctx.logger.error(line, { error: (err as Error)?.name });
+    tellUser(line);
+    return notFound();
+  }
+}

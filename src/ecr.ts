@@ -1,0 +1,152 @@
+/**
+ * The only module that imports the AWS SDK. It is built into its own bundle and loaded with
+ * `require` on a cache miss, so that a cache hit never parses the SDK.
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  ECRPUBLICClient,
+  GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr-public';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { Logger } from './log';
+import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
+import type { Registry } from './registry';
+
+export interface Token {
+  username: string;
+  password: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface FetchOptions {
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Aborts every request still in flight when the `get` budget is spent. */
+  signal: AbortSignal;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+}
+
+/** An ECR answer that cannot be used as a token. */
+export class TokenFormatError extends Error {}
+
+function decodeToken(encoded: string | undefined, expiresAt: Date | undefined, issuedAt: number): Token {
+  const decoded = Buffer.from(encoded ?? '', 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0 || colon === decoded.length - 1) {
+    throw new TokenFormatError('GetAuthorizationToken returned a token that is not base64 user:password');
+  }
+  return {
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+    issuedAt,
+    // ECR tokens last 12 hours; assume so if the service leaves the expiry out.
+    expiresAt: expiresAt ? expiresAt.getTime() : issuedAt + 12 * 3600_000,
+  };
+}
+
+function caBundle(env: NodeJS.ProcessEnv): string[] | undefined {
+  if (!env.AWS_CA_BUNDLE) return undefined;
+  return [...rootCertificates, readFileSync(env.AWS_CA_BUNDLE, 'utf8')];
+}
+
+function describe(args: unknown[]): string {
+  const text = args
+    .map((a) => {
+      if (typeof a === 'string') return a;
+      if (a instanceof Error) return `${a.name}: ${a.message}`;
+      try {
+        return JSON.stringify(a);
+      } catch {
+        return String(a);
+      }
+    })
+    .join(' ');
+  return `sdk: ${text.slice(0, 1000)}`;
+}
+
+/** The SDK's logging, into our log (which redacts); its errors reach the user through describeFailure. */
+function sdkLogger(logger: Logger) {
+  return {
+    debug: (...args: unknown[]) => logger.debug(describe(args)),
+    info: (...args: unknown[]) => logger.debug(describe(args)),
+    warn: (...args: unknown[]) => logger.warn(describe(args)),
+    error: (...args: unknown[]) => logger.debug(describe(args)),
+  };
+}
+
+/** Client settings shared by ECR, ECR Public and the STS/SSO clients the credential chain uses. */
+export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeoutMs' | 'timeoutMs'>) {
+  const ca = caBundle(options.env);
+  const proxy = proxyUrl(options.env);
+  const httpsAgent = proxy
+    ? new ConnectProxyAgent({
+        proxy,
+        env: options.env,
+        connectTimeoutMs: options.connectTimeoutMs,
+        ca,
+        keepAlive: true,
+      })
+    : { ca, keepAlive: true };
+  return {
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs,
+      requestTimeout: options.timeoutMs,
+      // Without it a request past requestTimeout only logs a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+      httpsAgent,
+    },
+  };
+}
+
+/** The client configuration for a registry: its region, and FIPS / dual-stack endpoints when the host is. */
+export function clientConfig(registry: Registry, options: FetchOptions) {
+  const http = httpSettings(options);
+  const logger = sdkLogger(options.logger);
+  return {
+    region: registry.region,
+    useFipsEndpoint: registry.fips,
+    useDualstackEndpoint: registry.dualStack,
+    maxAttempts: 4,
+    retryMode: 'standard',
+    logger,
+    ...http,
+    credentials: fromNodeProviderChain({
+      // IMDS and the container endpoint: per-request timeout and one retry each.
+      timeout: Math.min(options.connectTimeoutMs, 2_000),
+      maxRetries: 1,
+      logger,
+      clientConfig: { ...http, region: registry.region },
+    }),
+  };
+}
+
+export async function fetchToken(registry: Registry, options: FetchOptions): Promise<Token> {
+  const issuedAt = Date.now();
+  const config = clientConfig(registry, options);
+  if (registry.service === 'ecr-public') {
+    const client = new ECRPUBLICClient(config);
+    try {
+      const out = await client.send(new GetPublicAuthorizationTokenCommand({}), {
+        abortSignal: options.signal,
+      });
+      const data = out.authorizationData;
+      return decodeToken(data?.authorizationToken, data?.expiresAt, issuedAt);
+    } finally {
+      client.destroy();
+    }
+  }
+  const client = new ECRClient(config);
+  try {
+    const out = await client.send(new GetAuthorizationTokenCommand({ registryIds: [registry.account] }), {
+      abortSignal: options.signal,
+    });
+    const data = out.authorizationData?.[0];
+    return decodeToken(data?.authorizationToken, data?.expiresAt, issuedAt);
+  } finally {
+    client.destroy();
+  }
+}

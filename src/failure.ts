@@ -1,0 +1,75 @@
+/**
+ * Turning a failed token fetch into one line a person can act on. Works on error names and fields
+ * only, so it needs no SDK import.
+ */
+import type { Identity } from './identity';
+import { redact } from './log';
+import type { Registry } from './registry';
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const REFUSALS = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'InvalidParameterException',
+]);
+
+export class BudgetExceededError extends Error {
+  constructor(readonly budgetMs: number) {
+    super(`no answer within ${budgetMs / 1000}s`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function asErrorLike(err: unknown): ErrorLike {
+  return typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
+}
+
+/**
+ * A still-valid cached token may stand in for a refresh that failed for a passing reason
+ * (timeout, throttling, 5xx, network); not when AWS refused the identity, which must not keep
+ * working from the cache.
+ */
+export function mayServeStale(err: unknown): boolean {
+  return !REFUSALS.has(asErrorLike(err).name ?? '');
+}
+
+export function describeFailure(err: unknown, registry: Registry, identity: Identity): string {
+  const e = asErrorLike(err);
+  const what = `ecr-login: no token for ${registry.host}`;
+  const message = redact((e.message ?? '').split('\n')[0].trim());
+  switch (e.name) {
+    case 'CredentialsProviderError':
+      return identity.kind === 'none'
+        ? `${what}: no AWS credentials found in env keys, profiles or web identity, and AWS_EC2_METADATA_DISABLED rules out the instance profile`
+        : `${what}: no AWS credentials found (${message}); last source tried: ${identity.label}`;
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+      return `${what}: access denied: ${message} (the identity needs ecr:GetAuthorizationToken on *)`;
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+    case 'InvalidClientTokenId':
+      return `${what}: AWS rejected the credentials from ${identity.label}: ${message}`;
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+      return `${what}: the session credentials from ${identity.label} have expired`;
+    case 'TimeoutError':
+    case 'AbortError':
+      return `${what}: timed out (${message || 'no answer'}) using ${identity.label}`;
+    default:
+      if (e.code && /^E[A-Z]+$/.test(e.code)) {
+        return `${what}: network error ${e.code} (${message}) using ${identity.label}`;
+      }
+      return `${what}: ${e.name ?? 'Error'}: ${message} (${identity.label})`;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Which credentials would sign the ECR call, as a stable fingerprint for the token cache.
+ *
+ * Computed from the environment and the shared config files only: a cache hit must not pay for
+ * credential resolution (IMDS, ECS, STS round trips). The order mirrors the SDK's default chain:
+ * env keys (unless AWS_PROFILE is set), the profile, web identity, container credentials, IMDS.
+ * Secrets enter the fingerprint only through a hash.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { loadSharedConfig, type SharedConfig } from './ini';
+
+export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
+
+export interface Identity {
+  kind: IdentityKind;
+  /** What a person needs to recognise the source; never a secret. */
+  label: string;
+  /** Hex digest; equal fingerprints mean the same signer. */
+  fingerprint: string;
+}
+
+const PROFILE_CREDENTIAL_KEYS = [
+  'aws_access_key_id',
+  'role_arn',
+  'credential_process',
+  'sso_session',
+  'sso_start_url',
+  'sso_account_id',
+  'web_identity_token_file',
+  'login_session',
+];
+
+const ECS_HOST = 'http://169.254.170.2';
+const IMDS_DEFAULT = 'http://169.254.169.254';
+
+function digest(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+export function maskKeyId(keyId: string): string {
+  return keyId.length > 8 ? `${keyId.slice(0, 4)}…${keyId.slice(-4)}` : '…';
+}
+
+function yieldsCredentials(profile: Record<string, string> | undefined): boolean {
+  return !!profile && PROFILE_CREDENTIAL_KEYS.some((k) => profile[k]);
+}
+
+/** The profile and everything it borrows from (source_profile chain, sso-session), for hashing. */
+function profileClosure(config: SharedConfig, name: string): unknown[] {
+  const out: unknown[] = [];
+  const seen = new Set<string>();
+  let next: string | undefined = name;
+  while (next && !seen.has(next)) {
+    seen.add(next);
+    const profile: Record<string, string> = config.profiles.get(next) ?? {};
+    out.push(next, profile);
+    if (profile.sso_session) out.push(config.ssoSessions.get(profile.sso_session) ?? {});
+    next = profile.source_profile;
+  }
+  return out;
+}
+
+function describeProfile(name: string, profile: Record<string, string>): string {
+  if (profile.role_arn) return `profile "${name}" (assumes ${profile.role_arn})`;
+  if (profile.sso_session || profile.sso_start_url) return `profile "${name}" (IAM Identity Center)`;
+  if (profile.credential_process) return `profile "${name}" (credential_process)`;
+  if (profile.aws_access_key_id) return `profile "${name}" (key ${maskKeyId(profile.aws_access_key_id)})`;
+  return `profile "${name}"`;
+}
+
+/**
+ * The subject of a projected service-account token (EKS Pod Identity), which stays the same when
+ * kubelet rotates the token; falls back to the token's hash when it is not a JWT.
+ */
+function tokenSubject(token: string): string {
+  const payload = token.trim().split('.')[1];
+  if (payload) {
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      if (typeof claims.sub === 'string') return `sub:${claims.sub}`;
+    } catch {
+      // not a JWT
+    }
+  }
+  return `hash:${digest(token)}`;
+}
+
+function containerAuthorization(env: NodeJS.ProcessEnv): string {
+  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) {
+    try {
+      return tokenSubject(readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8'));
+    } catch {
+      return `unreadable:${env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}`;
+    }
+  }
+  return env.AWS_CONTAINER_AUTHORIZATION_TOKEN ? tokenSubject(env.AWS_CONTAINER_AUTHORIZATION_TOKEN) : '';
+}
+
+export function resolveIdentity(env: NodeJS.ProcessEnv = process.env): Identity {
+  const profileName = env.AWS_PROFILE;
+  if (!profileName && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      kind: 'env',
+      label: `environment (AWS_ACCESS_KEY_ID ${maskKeyId(env.AWS_ACCESS_KEY_ID)})`,
+      fingerprint: digest([
+        'env',
+        env.AWS_ACCESS_KEY_ID,
+        env.AWS_SECRET_ACCESS_KEY,
+        env.AWS_SESSION_TOKEN ?? '',
+      ]),
+    };
+  }
+
+  const config = loadSharedConfig(env);
+  const name = profileName || 'default';
+  const profile = config.profiles.get(name);
+  if (yieldsCredentials(profile)) {
+    return {
+      kind: 'profile',
+      label: describeProfile(name, profile!),
+      fingerprint: digest(['profile', ...profileClosure(config, name)]),
+    };
+  }
+
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) {
+    return {
+      kind: 'web-identity',
+      label: `web identity (assumes ${env.AWS_ROLE_ARN})`,
+      fingerprint: digest(['web-identity', env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME ?? '']),
+    };
+  }
+
+  const containerUri = env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+    ? ECS_HOST + env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+    : env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  if (containerUri) {
+    return {
+      kind: 'container',
+      label: `container credentials (${containerUri})`,
+      fingerprint: digest(['container', containerUri, containerAuthorization(env)]),
+    };
+  }
+
+  const imdsDisabled =
+    env.AWS_EC2_METADATA_DISABLED && env.AWS_EC2_METADATA_DISABLED.toLowerCase() !== 'false';
+  if (imdsDisabled) {
+    return { kind: 'none', label: 'no credential source', fingerprint: digest(['none']) };
+  }
+  const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_DEFAULT;
+  return {
+    kind: 'instance-profile',
+    label: `EC2 instance profile (${endpoint})`,
+    // The same cache directory may be shared by several machines (a home on NFS).
+    fingerprint: digest(['instance-profile', endpoint, hostname()]),
+  };
+}

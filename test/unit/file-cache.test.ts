@@ -1,0 +1,115 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CacheEntry } from '../../src/cache/entry';
+import { CACHE_FILE, FileCache } from '../../src/cache/file-cache';
+import { createLogger } from '../../src/log';
+
+let dir: string;
+const logger = createLogger({ logFile: '/dev/null', logLevel: 'off' });
+const now = Date.now();
+const entry = (host: string, password = 'p'): CacheEntry => ({
+  host,
+  service: 'ecr',
+  username: 'AWS',
+  password,
+  issuedAt: now,
+  expiresAt: now + 12 * 3600_000,
+});
+const cache = () => new FileCache({ dir: join(dir, 'ecr'), logger, lockWaitMs: 1000 });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cache-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('FileCache', () => {
+  it('creates a 0700 directory and a 0600 file', async () => {
+    await cache().put('id', entry('a'));
+    expect(statSync(join(dir, 'ecr')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'ecr', CACHE_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps identities apart', async () => {
+    await cache().put('alice', entry('a', 'pa'));
+    await cache().put('bob', entry('a', 'pb'));
+    expect(cache().get('alice', 'a')?.password).toBe('pa');
+    expect(cache().get('bob', 'a')?.password).toBe('pb');
+    expect(
+      cache()
+        .list('alice')
+        .map((e) => e.host),
+    ).toEqual(['a']);
+    expect(cache().get('carol', 'a')).toBeUndefined();
+  });
+
+  it('merges writers from separate instances instead of overwriting', async () => {
+    const one = cache();
+    const two = cache();
+    one.get('id', 'x'); // both hold a snapshot of the empty file
+    two.get('id', 'x');
+    await one.put('id', entry('a'));
+    await two.put('id', entry('b'));
+    expect(
+      cache()
+        .list('id')
+        .map((e) => e.host)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('removes a host for every identity', async () => {
+    await cache().put('alice', entry('a'));
+    await cache().put('bob', entry('a'));
+    await cache().put('bob', entry('b'));
+    await cache().remove('a');
+    expect(cache().get('alice', 'a')).toBeUndefined();
+    expect(
+      cache()
+        .list('bob')
+        .map((e) => e.host),
+    ).toEqual(['b']);
+  });
+
+  it('drops expired entries when it writes', async () => {
+    await cache().put('id', { ...entry('old'), issuedAt: now - 20 * 3600_000, expiresAt: now - 3600_000 });
+    await cache().put('id', entry('new'));
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'ecr', CACHE_FILE), 'utf8')).entries)).toEqual([
+      'id/new',
+    ]);
+  });
+
+  it.each([
+    ['garbage', 'not json at all {'],
+    ['another format', JSON.stringify({ version: '1.0', registries: {} })],
+    ['wrong entries', JSON.stringify({ format: 'ecr-login-cache/1', entries: { 'id/a': { host: 1 } } })],
+  ])('treats a %s file as empty and rebuilds it', async (_name, content) => {
+    mkdirSync(join(dir, 'ecr'), { recursive: true });
+    writeFileSync(join(dir, 'ecr', CACHE_FILE), content);
+    expect(cache().get('id', 'a')).toBeUndefined();
+    await cache().put('id', entry('a'));
+    expect(cache().get('id', 'a')?.password).toBe('p');
+  });
+
+  it('leaves no temp files behind', async () => {
+    await cache().put('id', entry('a'));
+    await cache().put('id', entry('b'));
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(dir, 'ecr')).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual(
+      [],
+    );
+  });
+
+  it('fails a write to an unwritable directory without touching the existing file', async () => {
+    await cache().put('id', entry('a'));
+    chmodSync(join(dir, 'ecr'), 0o500);
+    try {
+      if (process.getuid?.() === 0) return; // root writes anyway
+      await expect(cache().put('id', entry('b'))).rejects.toThrow();
+      expect(cache().get('id', 'a')).toBeDefined();
+    } finally {
+      chmodSync(join(dir, 'ecr'), 0o700);
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/cache/lock';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lock-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('acquireLock', () => {
+  it('gives the lock to one holder at a time', async () => {
+    const path = join(dir, 'a.lock');
+    const first = await acquireLock(path, { waitMs: 100, staleMs: 10_000 });
+    expect(first.kind).toBe('acquired');
+    const second = await acquireLock(path, { waitMs: 100, staleMs: 10_000 });
+    expect(second.kind).toBe('timeout');
+    if (first.kind === 'acquired') first.lock.release();
+    expect(existsSync(path)).toBe(false);
+    expect((await acquireLock(path, { waitMs: 100, staleMs: 10_000 })).kind).toBe('acquired');
+  });
+
+  it('stops waiting as soon as the caller is satisfied', async () => {
+    const path = join(dir, 'b.lock');
+    await acquireLock(path, { waitMs: 100, staleMs: 10_000 });
+    let polls = 0;
+    const result = await acquireLock(path, { waitMs: 5_000, staleMs: 10_000, satisfied: () => ++polls >= 3 });
+    expect(result.kind).toBe('satisfied');
+  });
+
+  it('takes over at once a lock whose holder was killed', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    const pid = child.pid!;
+    const path = join(dir, 'c.lock');
+    writeFileSync(path, `${pid} ${hostname()} ${Date.now()}`);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const started = Date.now();
+    const result = await acquireLock(path, { waitMs: 5_000, staleMs: 60_000 });
+    expect(result.kind).toBe('acquired');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('takes over a lock from another host only once it is older than staleMs', async () => {
+    const path = join(dir, 'd.lock');
+    writeFileSync(path, `1 some-other-host ${Date.now()}`);
+    expect((await acquireLock(path, { waitMs: 50, staleMs: 60_000 })).kind).toBe('timeout');
+    expect((await acquireLock(path, { waitMs: 1_000, staleMs: 200 })).kind).toBe('acquired');
+  });
+});
