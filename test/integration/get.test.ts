@@ -1,0 +1,241 @@
+import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeEcr, startFakeEcsCredentials, startFakeImds, type FakeEcr } from '../fakes';
+import { KEYS, REGISTRY, runHelper, Sandbox } from '../support/helper';
+
+const NOT_FOUND = 'credentials not found in native keychain\n';
+
+let box: Sandbox;
+let ecr: FakeEcr;
+const closers: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  box = new Sandbox();
+  ecr = await startFakeEcr({ credentials: { [KEYS.AWS_ACCESS_KEY_ID]: KEYS.AWS_SECRET_ACCESS_KEY } });
+  closers.push(() => ecr.close());
+});
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+  box.cleanup();
+});
+
+const withKeys = (extra: NodeJS.ProcessEnv = {}) =>
+  box.env({ ...KEYS, AWS_ENDPOINT_URL_ECR: ecr.url, ...extra });
+
+describe('get with env keys', () => {
+  it('fetches a token signed for the registry, then answers from the cache', async () => {
+    const miss = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    expect(miss.stderr).toBe('');
+    expect(miss.status).toBe(0);
+    expect(ecr.calls).toHaveLength(1);
+    const call = ecr.calls[0];
+    expect(call).toMatchObject({
+      service: 'ecr',
+      accessKeyId: KEYS.AWS_ACCESS_KEY_ID,
+      region: 'us-west-2',
+      signingService: 'ecr',
+      registryIds: ['123456789012'],
+      verified: true,
+    });
+    expect(JSON.parse(miss.stdout)).toEqual({
+      ServerURL: REGISTRY,
+      Username: 'AWS',
+      Secret: call.passwords[0],
+    });
+
+    const hit = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    expect(hit.status).toBe(0);
+    expect(hit.stdout).toBe(miss.stdout);
+    expect(ecr.calls).toHaveLength(1);
+
+    expect(statSync(box.cacheDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(box.cacheDir, 'token-cache.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['host:port', `${REGISTRY}:443`],
+    ['https URL', `https://${REGISTRY}`],
+    ['registry API path', `https://${REGISTRY}/v2/app/manifests/1`],
+    ['http URL from logout', `http://${REGISTRY}`],
+    ['repository path', `${REGISTRY}/team/app`],
+    ['whitespace and upper case', `  ${REGISTRY.toUpperCase()}\n`],
+  ])('accepts the %s form, echoing the key as ServerURL', async (_name, key) => {
+    const run = await runHelper(['get'], { input: key, env: withKeys() });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ServerURL: key.trim(), Username: 'AWS' });
+    expect(ecr.calls[0].registryIds).toEqual(['123456789012']);
+  });
+
+  it('never shares a token between identities', async () => {
+    const other = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE000000002', AWS_SECRET_ACCESS_KEY: 'other-secret' };
+    ecr.credentials.set(other.AWS_ACCESS_KEY_ID, other.AWS_SECRET_ACCESS_KEY);
+    const a = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    const b = await runHelper(['get'], { input: REGISTRY, env: withKeys(other) });
+    expect(ecr.calls.map((c) => c.accessKeyId)).toEqual([KEYS.AWS_ACCESS_KEY_ID, other.AWS_ACCESS_KEY_ID]);
+    expect(JSON.parse(a.stdout).Secret).not.toBe(JSON.parse(b.stdout).Secret);
+    const listA = await runHelper(['list'], { input: 'unused', env: withKeys() });
+    expect(JSON.parse(listA.stdout)).toEqual({ [`https://${REGISTRY}`]: 'AWS' });
+    const listNobody = await runHelper(['list'], {
+      env: box.env({ AWS_ACCESS_KEY_ID: 'AKIDNOBODY00000', AWS_SECRET_ACCESS_KEY: 'x' }),
+    });
+    expect(JSON.parse(listNobody.stdout)).toEqual({});
+  });
+
+  it('serves every key that list prints', async () => {
+    await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    await runHelper(['get'], {
+      input: 'public.ecr.aws',
+      env: withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.url }),
+    });
+    const listed = JSON.parse((await runHelper(['list'], { env: withKeys() })).stdout) as Record<
+      string,
+      string
+    >;
+    expect(Object.keys(listed).sort()).toEqual([`https://${REGISTRY}`, 'https://public.ecr.aws']);
+    for (const key of Object.keys(listed)) {
+      const run = await runHelper(['get'], { input: key, env: withKeys() });
+      expect(run.status).toBe(0);
+    }
+    expect(ecr.calls).toHaveLength(2);
+  });
+
+  it('disables the cache only for a true AWS_ECR_DISABLE_CACHE', async () => {
+    for (let i = 0; i < 2; i++)
+      await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_DISABLE_CACHE: 'true' }) });
+    expect(ecr.calls).toHaveLength(2);
+    for (let i = 0; i < 2; i++)
+      await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_DISABLE_CACHE: 'false' }) });
+    expect(ecr.calls).toHaveLength(3);
+  });
+
+  it('uses AWS_ECR_CACHE_DIR', async () => {
+    const dir = join(box.home, 'elsewhere');
+    await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_CACHE_DIR: dir }) });
+    expect(JSON.parse(readFileSync(join(dir, 'token-cache.json'), 'utf8')).format).toBe('ecr-login-cache/1');
+  });
+
+  it('rebuilds a corrupt cache file instead of failing', async () => {
+    mkdirSync(box.cacheDir, { recursive: true });
+    writeFileSync(join(box.cacheDir, 'token-cache.json'), '{"format":"ecr-login-cache/1","entries":{"x":');
+    const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(box.cacheDir, 'token-cache.json'), 'utf8')).entries).toBeTypeOf(
+      'object',
+    );
+  });
+
+  it('keeps secrets out of the log and carries on when the log cannot be written', async () => {
+    const run = await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_LOG_LEVEL: 'debug' }) });
+    const log = readFileSync(join(box.cacheDir, 'log', 'ecr-login.log'), 'utf8');
+    expect(log).toContain('fetching token');
+    expect(statSync(join(box.cacheDir, 'log', 'ecr-login.log')).mode & 0o777).toBe(0o600);
+    for (const secret of [JSON.parse(run.stdout).Secret, KEYS.AWS_SECRET_ACCESS_KEY])
+      expect(log).not.toContain(secret);
+
+    const blocked = await runHelper(['get'], {
+      input: REGISTRY,
+      env: withKeys({
+        AWS_ECR_LOG_FILE: '/etc/hostname/not-a-dir/ecr-login.log',
+        AWS_ECR_DISABLE_CACHE: '1',
+      }),
+    });
+    expect(blocked.status).toBe(0);
+    expect(blocked.stderr).toBe('');
+  });
+});
+
+describe('get with other credential sources', () => {
+  it('uses ECS container credentials with the authorization token, then hits the cache without calling ECS', async () => {
+    const ecs = await startFakeEcsCredentials({ authorization: 'task-auth-token' });
+    closers.push(() => ecs.close());
+    const env = box.env({
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'task-auth-token',
+      AWS_ENDPOINT_URL_ECR: ecr.url,
+    });
+    expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
+    expect(ecs.requests.map((r) => r.authorization)).toEqual(['task-auth-token']);
+    expect(ecr.calls[0]).toMatchObject({
+      accessKeyId: ecs.credentials.AccessKeyId,
+      sessionToken: ecs.credentials.Token,
+    });
+    expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
+    expect(ecs.requests).toHaveLength(1);
+    expect(ecr.calls).toHaveLength(1);
+  });
+
+  it('uses the instance profile over IMDSv2, and a warm get makes no IMDS request', async () => {
+    const imds = await startFakeImds();
+    closers.push(() => imds.close());
+    const env = box.env({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_ECR: ecr.url });
+    expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
+    expect(imds.requests[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token' });
+    expect(ecr.calls[0].accessKeyId).toBe(imds.credentials.AccessKeyId);
+    const before = imds.requests.length;
+    expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
+    expect(imds.requests).toHaveLength(before);
+  });
+
+  it('uses ECR Public in us-east-1 for public.ecr.aws and ecr-public.aws.com', async () => {
+    const env = withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.url });
+    for (const host of ['public.ecr.aws', 'ecr-public.aws.com']) {
+      const run = await runHelper(['get'], { input: host, env });
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ ServerURL: host, Username: 'AWS' });
+    }
+    expect(ecr.calls.map((c) => [c.service, c.region, c.signingService])).toEqual([
+      ['ecr-public', 'us-east-1', 'ecr-public'],
+      ['ecr-public', 'us-east-1', 'ecr-public'],
+    ]);
+  });
+});
+
+describe('get failures', () => {
+  it.each([
+    ['an empty stdin', ''],
+    ['Docker Hub', 'https://index.docker.io/v1/'],
+    ['a look-alike host', `${REGISTRY}.evil.com`],
+    ['binary input', Buffer.from([0x31, 0x00, 0xff, 0x0a])],
+    ['input over the 64 KiB bound', 'x'.repeat(200 * 1024)],
+  ])('answers not-found for %s, silently and without calling AWS', async (_name, input) => {
+    const run = await runHelper(['get'], { input, env: withKeys() });
+    expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND, stderr: '' });
+    expect(ecr.calls).toHaveLength(0);
+  });
+
+  it('turns AccessDenied into not-found on stdout and one line on stderr, without retrying', async () => {
+    ecr.setBehaviour({
+      error: {
+        type: 'AccessDeniedException',
+        message:
+          'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action',
+      },
+    });
+    const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe(NOT_FOUND);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('access denied');
+    expect(run.stderr).toContain('arn:aws:iam::123456789012:user/ci');
+    expect(run.stderr).toContain('ecr:GetAuthorizationToken');
+    expect(ecr.calls).toHaveLength(1);
+  });
+
+  it('says so when there are no credentials at all', async () => {
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: box.env({ AWS_ENDPOINT_URL_ECR: ecr.url, AWS_EC2_METADATA_DISABLED: 'true' }),
+    });
+    expect(run.stdout).toBe(NOT_FOUND);
+    expect(run.stderr).toMatch(/no AWS credentials found/);
+    expect(ecr.calls).toHaveLength(0);
+  });
+
+  it('retries throttling and server errors, then succeeds', async () => {
+    ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
+    const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
+    expect(run.status).toBe(0);
+    expect(ecr.calls.map((c) => c.status)).toEqual([400, 400, 200]);
+  });
+});
