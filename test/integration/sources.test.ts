@@ -1,0 +1,179 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSts, type FakeEcr } from '../fakes';
+import { KEYS, REGISTRY, runHelper, Sandbox } from '../support/helper';
+
+let box: Sandbox;
+let ecr: FakeEcr;
+const closers: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  box = new Sandbox();
+  ecr = await startFakeEcr();
+  closers.push(() => ecr.close());
+});
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+  box.cleanup();
+});
+
+function writeAwsFile(name: 'config' | 'credentials', text: string) {
+  mkdirSync(join(box.home, '.aws'), { recursive: true });
+  writeFileSync(join(box.home, '.aws', name), text);
+}
+
+describe('profiles and web identity through STS', () => {
+  it('assumes the role of AWS_PROFILE from its source_profile, and caches per profile', async () => {
+    const sts = await startFakeSts({
+      identities: {
+        AKIDSOURCE0000000001: {
+          arn: 'arn:aws:iam::111122223333:user/ci',
+          account: '111122223333',
+          userId: 'AIDA1',
+        },
+      },
+    });
+    closers.push(() => sts.close());
+    writeAwsFile(
+      'credentials',
+      '[source]\naws_access_key_id = AKIDSOURCE0000000001\naws_secret_access_key = s3cr3t\n',
+    );
+    writeAwsFile(
+      'config',
+      '[profile puller]\nrole_arn = arn:aws:iam::123456789012:role/ecr-pull\nsource_profile = source\nregion = us-west-2\n',
+    );
+    const env = box.env({
+      AWS_PROFILE: 'puller',
+      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_ENDPOINT_URL_STS: sts.url,
+    });
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(sts.calls).toHaveLength(1);
+    expect(sts.calls[0]).toMatchObject({
+      action: 'AssumeRole',
+      roleArn: 'arn:aws:iam::123456789012:role/ecr-pull',
+    });
+    expect(sts.calls[0].accessKeyId).toBe('AKIDSOURCE0000000001');
+    expect(ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
+
+    await runHelper(['get'], { input: REGISTRY, env });
+    expect(sts.calls).toHaveLength(1);
+    expect(ecr.calls).toHaveLength(1);
+  });
+
+  it('uses web identity (IRSA, GitLab on EKS) when no keys or profile are set', async () => {
+    const sts = await startFakeSts();
+    closers.push(() => sts.close());
+    const tokenFile = join(box.home, 'token');
+    writeFileSync(
+      tokenFile,
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y2k6cnVubmVyIn0.sig',
+    );
+    const env = box.env({
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/gitlab-runner',
+      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_ENDPOINT_URL_STS: sts.url,
+    });
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(sts.calls[0]).toMatchObject({
+      action: 'AssumeRoleWithWebIdentity',
+      roleArn: 'arn:aws:iam::123456789012:role/gitlab-runner',
+    });
+    expect(ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
+  });
+
+  it('runs credential_process profiles', async () => {
+    const script = join(box.home, 'creds.sh');
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho '{"Version":1,"AccessKeyId":"AKIDPROCESS000000001","SecretAccessKey":"x","SessionToken":"t"}'\n`,
+      { mode: 0o755 },
+    );
+    writeAwsFile('config', `[profile proc]\ncredential_process = ${script}\n`);
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: box.env({ AWS_PROFILE: 'proc', AWS_ENDPOINT_URL_ECR: ecr.url }),
+    });
+    expect(run.status).toBe(0);
+    expect(ecr.calls[0].accessKeyId).toBe('AKIDPROCESS000000001');
+  });
+});
+
+describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
+  it.each([
+    ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', 'api.ecr-fips.us-east-1.amazonaws.com:443'],
+    ['123456789012.dkr-ecr.us-west-2.on.aws', 'ecr.us-west-2.api.aws:443'],
+    ['123456789012.dkr-ecr-fips.us-east-1.on.aws', 'ecr-fips.us-east-1.api.aws:443'],
+    ['123456789012.dkr.ecr.us-west-2.amazonaws.com', 'api.ecr.us-west-2.amazonaws.com:443'],
+    ['public.ecr.aws', 'api.ecr-public.us-east-1.amazonaws.com:443'],
+  ])('%s is served from %s, reached through HTTPS_PROXY', async (host, target) => {
+    const proxy = await startConnectProxy();
+    closers.push(() => proxy.close());
+    const run = await runHelper(['get'], {
+      input: host,
+      env: box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
+    });
+    expect(run.status).toBe(1);
+    expect(proxy.connects.map((c) => c.target)).toContain(target);
+    expect(new Set(proxy.connects.map((c) => c.target))).toEqual(new Set([target]));
+  });
+
+  it('gets a token over HTTPS through the proxy, trusting AWS_CA_BUNDLE', async () => {
+    const ca = await makeTestCa(box.home);
+    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
+    const proxy = await startConnectProxy({ upstream: { port: tlsEcr.port } });
+    closers.push(
+      () => tlsEcr.close(),
+      () => proxy.close(),
+    );
+    const env = box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: ca.caCertPath });
+    const run = await runHelper(['get'], { input: '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', env });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(tlsEcr.calls[0]).toMatchObject({
+      servername: 'api.ecr-fips.us-east-1.amazonaws.com',
+      region: 'us-east-1',
+    });
+
+    // Without the bundle the proxy's certificate is not trusted.
+    const untrusted = await runHelper(['get'], {
+      input: '123456789012.dkr.ecr.us-west-2.amazonaws.com',
+      env: box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
+    });
+    expect(untrusted.status).toBe(1);
+    expect(tlsEcr.calls).toHaveLength(1);
+  });
+
+  it('bypasses the proxy for NO_PROXY hosts', async () => {
+    const ca = await makeTestCa(box.home);
+    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
+    const proxy = await startConnectProxy();
+    closers.push(
+      () => tlsEcr.close(),
+      () => proxy.close(),
+    );
+    const env = (extra: NodeJS.ProcessEnv) =>
+      box.env({
+        ...KEYS,
+        HTTPS_PROXY: proxy.url,
+        AWS_CA_BUNDLE: ca.caCertPath,
+        AWS_ENDPOINT_URL_ECR: `https://127.0.0.1:${tlsEcr.port}`,
+        AWS_ECR_DISABLE_CACHE: 'true',
+        AWS_ECR_TIMEOUT: '3',
+        ...extra,
+      });
+    expect((await runHelper(['get'], { input: REGISTRY, env: env({}) })).status).toBe(1);
+    expect(proxy.connects.map((c) => c.target)).toEqual([`127.0.0.1:${tlsEcr.port}`]);
+    for (const noProxy of ['127.0.0.1', 'localhost,127.0.0.1', '*']) {
+      const run = await runHelper(['get'], { input: REGISTRY, env: env({ NO_PROXY: noProxy }) });
+      expect(run.status).toBe(0);
+    }
+    expect(proxy.connects).toHaveLength(1);
+    expect(tlsEcr.calls).toHaveLength(3);
+  });
+});
