@@ -66,7 +66,8 @@ function main(): void {
 
   run(action, ctx).then(
     (code) => {
-      process.exitCode = code;
+      // Exit now rather than when the SDK's sockets and timers wind down: docker is waiting.
+      process.exit(code);
     },
     (err: unknown) => {
       if (err instanceof InputTooLargeError && action === 'get') {
@@ -75,7 +76,7 @@ function main(): void {
         writeLine(`ecr-login: ${(err as Error)?.message ?? String(err)}`);
       }
       context?.logger.error('command failed', { action, error: (err as Error)?.stack });
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

@@ -102,31 +102,57 @@ export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeout
   };
 }
 
+export type Phase = 'credentials' | 'token';
+type Credentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
+
+/** The SDK's default chain, with our timeouts and HTTP settings for the STS/SSO calls it makes. */
+export function credentialChain(region: string, options: FetchOptions) {
+  return fromNodeProviderChain({
+    // IMDS and the container endpoint: per-request timeout and one retry each.
+    timeout: Math.min(options.connectTimeoutMs, 2_000),
+    maxRetries: 1,
+    logger: sdkLogger(options.logger),
+    clientConfig: { ...httpSettings(options), region },
+  });
+}
+
 /** The client configuration for a registry: its region, and FIPS / dual-stack endpoints when the host is. */
-export function clientConfig(registry: Registry, options: FetchOptions) {
-  const http = httpSettings(options);
-  const logger = sdkLogger(options.logger);
+export function clientConfig(registry: Registry, options: FetchOptions, credentials: Credentials) {
   return {
     region: registry.region,
     useFipsEndpoint: registry.fips,
     useDualstackEndpoint: registry.dualStack,
     maxAttempts: 4,
     retryMode: 'standard',
-    logger,
-    ...http,
-    credentials: fromNodeProviderChain({
-      // IMDS and the container endpoint: per-request timeout and one retry each.
-      timeout: Math.min(options.connectTimeoutMs, 2_000),
-      maxRetries: 1,
-      logger,
-      clientConfig: { ...http, region: registry.region },
-    }),
+    logger: sdkLogger(options.logger),
+    ...httpSettings(options),
+    credentials,
   };
 }
 
-export async function fetchToken(registry: Registry, options: FetchOptions): Promise<Token> {
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Credentials first, then the token, as two visible phases: when the budget runs out the user is
+ * told which of the two hung (a credential endpoint or ECR itself).
+ */
+export async function fetchToken(
+  registry: Registry,
+  options: FetchOptions,
+  onPhase: (phase: Phase) => void = () => {},
+): Promise<Token> {
+  onPhase('credentials');
+  const credentials = await abortable(credentialChain(registry.region, options)(), options.signal);
+  onPhase('token');
   const issuedAt = Date.now();
-  const config = clientConfig(registry, options);
+  const config = clientConfig(registry, options, credentials);
   if (registry.service === 'ecr-public') {
     const client = new ECRPUBLICClient(config);
     try {

@@ -24,11 +24,31 @@ const REFUSALS = new Set([
   'InvalidParameterException',
 ]);
 
+/** What a `get` was doing: waiting on another process, resolving credentials, or calling ECR. */
+export type Stage = 'lock' | 'credentials' | 'token';
+
+const STAGE_TEXT: Record<Stage, string> = {
+  lock: 'waiting for another ecr-login process fetching the same token',
+  credentials: 'getting AWS credentials',
+  token: 'calling ECR GetAuthorizationToken',
+};
+
+/** The `get` budget (AWS_ECR_TIMEOUT) ran out. */
 export class BudgetExceededError extends Error {
-  constructor(readonly budgetMs: number) {
-    super(`no answer within ${budgetMs / 1000}s`);
-    this.name = 'TimeoutError';
+  constructor(
+    readonly budgetMs: number,
+    readonly stage: Stage,
+  ) {
+    super(`timed out after ${budgetMs / 1000}s ${STAGE_TEXT[stage]}`);
+    this.name = 'BudgetExceededError';
   }
+}
+
+function timeoutHint(identity: Identity, stage: Stage | undefined): string {
+  if (stage === 'credentials' && identity.kind === 'instance-profile') {
+    return '; inside a container, IMDSv2 needs an instance metadata hop limit of 2 (aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2)';
+  }
+  return '';
 }
 
 function asErrorLike(err: unknown): ErrorLike {
@@ -48,11 +68,14 @@ export function describeFailure(err: unknown, registry: Registry, identity: Iden
   const e = asErrorLike(err);
   const what = `ecr-login: no token for ${registry.host}`;
   const message = redact((e.message ?? '').split('\n')[0].trim());
+  if (err instanceof BudgetExceededError) {
+    return `${what}: ${err.message} (${identity.label})${timeoutHint(identity, err.stage)}`;
+  }
   switch (e.name) {
     case 'CredentialsProviderError':
       return identity.kind === 'none'
         ? `${what}: no AWS credentials found in env keys, profiles or web identity, and AWS_EC2_METADATA_DISABLED rules out the instance profile`
-        : `${what}: no AWS credentials found (${message}); last source tried: ${identity.label}`;
+        : `${what}: no AWS credentials found (${message}); last source tried: ${identity.label}${timeoutHint(identity, 'credentials')}`;
     case 'AccessDeniedException':
     case 'AccessDenied':
       return `${what}: access denied: ${message} (the identity needs ecr:GetAuthorizationToken on *)`;

@@ -2,7 +2,7 @@
 import { freshness, type CacheEntry } from '../cache/entry';
 import type { Context } from '../context';
 import { loadEcr } from '../ecr-loader';
-import { BudgetExceededError, describeFailure, mayServeStale } from '../failure';
+import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
 import { resolveIdentity, type Identity } from '../identity';
 import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
@@ -17,23 +17,37 @@ function notFound(): number {
   return 1;
 }
 
-async function fetchEntry(ctx: Context, registry: Registry, deadline: number): Promise<CacheEntry> {
+/** Where a `get` is in its work, so that a timeout can say what hung. */
+interface Progress {
+  stage: Stage;
+}
+
+async function fetchEntry(
+  ctx: Context,
+  registry: Registry,
+  deadline: number,
+  progress: Progress,
+): Promise<CacheEntry> {
   const remaining = deadline - Date.now();
-  if (remaining <= 0) throw new BudgetExceededError(ctx.settings.timeoutMs);
+  if (remaining <= 0) throw new BudgetExceededError(ctx.settings.timeoutMs, progress.stage);
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new BudgetExceededError(ctx.settings.timeoutMs)),
+    () => controller.abort(new BudgetExceededError(ctx.settings.timeoutMs, progress.stage)),
     remaining,
   );
   try {
     const { fetchToken } = loadEcr();
-    const token = await fetchToken(registry, {
-      env: ctx.env,
-      logger: ctx.logger,
-      signal: controller.signal,
-      connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
-      timeoutMs: remaining,
-    });
+    const token = await fetchToken(
+      registry,
+      {
+        env: ctx.env,
+        logger: ctx.logger,
+        signal: controller.signal,
+        connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
+        timeoutMs: remaining,
+      },
+      (phase) => (progress.stage = phase),
+    );
     return { host: registry.host, service: registry.service, ...token };
   } catch (err) {
     throw controller.signal.aborted ? controller.signal.reason : err;
@@ -42,7 +56,13 @@ async function fetchEntry(ctx: Context, registry: Registry, deadline: number): P
   }
 }
 
-async function refresh(ctx: Context, registry: Registry, identity: Identity, deadline: number) {
+async function refresh(
+  ctx: Context,
+  registry: Registry,
+  identity: Identity,
+  deadline: number,
+  progress: Progress,
+) {
   const { cache, logger } = ctx;
   const isFresh = () => {
     const entry = cache.get(identity.fingerprint, registry.host);
@@ -50,7 +70,7 @@ async function refresh(ctx: Context, registry: Registry, identity: Identity, dea
   };
   const fetched = await cache.singleFlight(identity.fingerprint, registry.host, isFresh, async () => {
     logger.info('fetching token', { host: registry.host, identity: identity.label });
-    const entry = await fetchEntry(ctx, registry, deadline);
+    const entry = await fetchEntry(ctx, registry, deadline, progress);
     try {
       await cache.put(identity.fingerprint, entry);
     } catch (err) {
@@ -60,6 +80,14 @@ async function refresh(ctx: Context, registry: Registry, identity: Identity, dea
   });
   // undefined: another process fetched it while we waited, and the cache now holds it.
   return fetched ?? cache.get(identity.fingerprint, registry.host);
+}
+
+/** Settle by the deadline whatever `work` does: a credential provider may ignore abort signals. */
+function withDeadline<T>(work: Promise<T>, deadline: number, timeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }
 
 export async function get(ctx: Context, input: Buffer): Promise<number> {
@@ -75,9 +103,14 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
   if (cached && freshness(cached) === 'fresh') return answer(key, cached);
 
   try {
-    const entry = await refresh(ctx, registry, identity, deadline);
+    const progress: Progress = { stage: 'lock' };
+    const entry = await withDeadline(
+      refresh(ctx, registry, identity, deadline, progress),
+      deadline,
+      () => new BudgetExceededError(ctx.settings.timeoutMs, progress.stage),
+    );
     if (entry && freshness(entry) !== 'expired') return answer(key, entry);
-    throw new BudgetExceededError(ctx.settings.timeoutMs);
+    throw new BudgetExceededError(ctx.settings.timeoutMs, progress.stage);
   } catch (err) {
     const stale = ctx.cache.get(identity.fingerprint, registry.host);
     const line = describeFailure(err, registry, identity);

@@ -1,86 +1,50 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CacheEntry } from '../../src/cache/entry';
-import { resolveIdentity } from '../../src/identity';
-import { startFakeEcr, type FakeEcr } from '../fakes';
-import { KEYS, REGISTRY, runHelper, Sandbox } from '../support/helper';
+import { describe, expect, it } from 'vitest';
+import { seedCache, useFixture } from '../support/fixture';
+import { REGISTRY, runHelper } from '../support/helper';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
-let box: Sandbox;
-let ecr: FakeEcr;
-
-beforeEach(async () => {
-  box = new Sandbox();
-  ecr = await startFakeEcr();
-});
-afterEach(async () => {
-  await ecr.close();
-  box.cleanup();
-});
-
-const env = (extra: NodeJS.ProcessEnv = {}) => box.env({ ...KEYS, AWS_ENDPOINT_URL_ECR: ecr.url, ...extra });
-
-/** Put an entry in the cache as the helper would have, with chosen times. */
-function seed(issuedAgoMs: number, lifetimeMs: number, password = 'seeded-password') {
-  const identity = resolveIdentity(env());
-  const now = Date.now();
-  const entry: CacheEntry = {
-    host: REGISTRY,
-    service: 'ecr',
-    username: 'AWS',
-    password,
-    issuedAt: now - issuedAgoMs,
-    expiresAt: now - issuedAgoMs + lifetimeMs,
-  };
-  mkdirSync(box.cacheDir, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(box.cacheDir, 'token-cache.json'),
-    JSON.stringify({
-      format: 'ecr-login-cache/1',
-      entries: { [`${identity.fingerprint}/${REGISTRY}`]: entry },
-    }),
-  );
-}
-
-const HOUR = 3600_000;
+const f = useFixture();
+const env = (extra: NodeJS.ProcessEnv = {}) => f.env(extra);
+const seed = (issuedHoursAgo: number) => seedCache(f.box, env(), issuedHoursAgo, 'seeded-password');
 
 describe('token lifetime', () => {
   it('serves a fresh cached token without calling ECR', async () => {
-    seed(1 * HOUR, 12 * HOUR);
+    seed(1);
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(JSON.parse(run.stdout).Secret).toBe('seeded-password');
-    expect(ecr.calls).toHaveLength(0);
+    expect(f.ecr.calls).toHaveLength(0);
   });
 
   it('refreshes a token past half its lifetime', async () => {
-    seed(7 * HOUR, 12 * HOUR);
+    seed(7);
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
-    expect(ecr.calls).toHaveLength(1);
-    expect(JSON.parse(run.stdout).Secret).toBe(ecr.calls[0].passwords[0]);
+    expect(f.ecr.calls).toHaveLength(1);
+    expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
   });
 
   it('serves the stale token when the refresh fails for a passing reason, and logs it', async () => {
-    seed(7 * HOUR, 12 * HOUR);
-    ecr.setBehaviour({ error: { type: 'ServerException', message: 'boom' } });
+    seed(7);
+    f.ecr.setBehaviour({ error: { type: 'ServerException', message: 'boom' } });
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).Secret).toBe('seeded-password');
-    expect(readFileSync(join(box.cacheDir, 'log', 'ecr-login.log'), 'utf8')).toContain(
+    expect(readFileSync(join(f.box.cacheDir, 'log', 'ecr-login.log'), 'utf8')).toContain(
       'serving the cached token',
     );
   });
 
   it('does not serve the stale token when AWS refuses the identity', async () => {
-    seed(7 * HOUR, 12 * HOUR);
-    ecr.setBehaviour({ error: { type: 'AccessDeniedException', message: 'denied' } });
+    seed(7);
+    f.ecr.setBehaviour({ error: { type: 'AccessDeniedException', message: 'denied' } });
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
   });
 
   it('never serves an expired token', async () => {
-    seed(13 * HOUR, 12 * HOUR);
-    ecr.setBehaviour({ error: { type: 'ServerException', message: 'boom' } });
+    seed(13);
+    f.ecr.setBehaviour({ error: { type: 'ServerException', message: 'boom' } });
     const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '2' }) });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
     expect(run.stdout).not.toContain('seeded-password');
@@ -92,7 +56,7 @@ describe('store, erase, list, version', () => {
     const payload = JSON.stringify({ ServerURL: REGISTRY, Username: 'AWS', Secret: 'pasted-password' });
     const run = await runHelper(['store'], { input: payload, env: env() });
     expect(run).toMatchObject({ status: 0, stdout: '' });
-    expect(JSON.stringify(readFileSync(join(box.cacheDir, 'log', 'ecr-login.log'), 'utf8'))).not.toContain(
+    expect(JSON.stringify(readFileSync(join(f.box.cacheDir, 'log', 'ecr-login.log'), 'utf8'))).not.toContain(
       'pasted-password',
     );
     const get = await runHelper(['get'], { input: REGISTRY, env: env() });
@@ -107,13 +71,13 @@ describe('store, erase, list, version', () => {
   });
 
   it('erase drops the registry for every identity, as docker logout sends it', async () => {
-    seed(1 * HOUR, 12 * HOUR);
+    seed(1);
     for (const key of [REGISTRY, REGISTRY, `http://${REGISTRY}`, `https://${REGISTRY}`]) {
       expect(await runHelper(['erase'], { input: key, env: env() })).toMatchObject({ status: 0, stdout: '' });
     }
     expect(JSON.parse((await runHelper(['list'], { env: env() })).stdout)).toEqual({});
     await runHelper(['get'], { input: REGISTRY, env: env() });
-    expect(ecr.calls).toHaveLength(1);
+    expect(f.ecr.calls).toHaveLength(1);
   });
 
   it('erase of a registry it does not know succeeds quietly', async () => {
@@ -125,7 +89,7 @@ describe('store, erase, list, version', () => {
   });
 
   it('list omits expired entries', async () => {
-    seed(13 * HOUR, 12 * HOUR);
+    seed(13);
     expect(JSON.parse((await runHelper(['list'], { input: 'unused', env: env() })).stdout)).toEqual({});
   });
 

@@ -1,35 +1,22 @@
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeEcr, startFakeEcsCredentials, startFakeImds, type FakeEcr } from '../fakes';
-import { KEYS, REGISTRY, runHelper, Sandbox } from '../support/helper';
+import { describe, expect, it } from 'vitest';
+import { startFakeEcsCredentials, startFakeImds } from '../fakes';
+import { useFixture } from '../support/fixture';
+import { KEYS, REGISTRY, runHelper } from '../support/helper';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 
-let box: Sandbox;
-let ecr: FakeEcr;
-const closers: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  box = new Sandbox();
-  ecr = await startFakeEcr({ credentials: { [KEYS.AWS_ACCESS_KEY_ID]: KEYS.AWS_SECRET_ACCESS_KEY } });
-  closers.push(() => ecr.close());
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-  box.cleanup();
-});
-
-const withKeys = (extra: NodeJS.ProcessEnv = {}) =>
-  box.env({ ...KEYS, AWS_ENDPOINT_URL_ECR: ecr.url, ...extra });
+const f = useFixture();
+const withKeys = (extra: NodeJS.ProcessEnv = {}) => f.env(extra);
 
 describe('get with env keys', () => {
   it('fetches a token signed for the registry, then answers from the cache', async () => {
     const miss = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     expect(miss.stderr).toBe('');
     expect(miss.status).toBe(0);
-    expect(ecr.calls).toHaveLength(1);
-    const call = ecr.calls[0];
+    expect(f.ecr.calls).toHaveLength(1);
+    const call = f.ecr.calls[0];
     expect(call).toMatchObject({
       service: 'ecr',
       accessKeyId: KEYS.AWS_ACCESS_KEY_ID,
@@ -47,10 +34,10 @@ describe('get with env keys', () => {
     const hit = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     expect(hit.status).toBe(0);
     expect(hit.stdout).toBe(miss.stdout);
-    expect(ecr.calls).toHaveLength(1);
+    expect(f.ecr.calls).toHaveLength(1);
 
-    expect(statSync(box.cacheDir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(box.cacheDir, 'token-cache.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(f.box.cacheDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(f.box.cacheDir, 'token-cache.json')).mode & 0o777).toBe(0o600);
   });
 
   it.each([
@@ -64,20 +51,20 @@ describe('get with env keys', () => {
     const run = await runHelper(['get'], { input: key, env: withKeys() });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ ServerURL: key.trim(), Username: 'AWS' });
-    expect(ecr.calls[0].registryIds).toEqual(['123456789012']);
+    expect(f.ecr.calls[0].registryIds).toEqual(['123456789012']);
   });
 
   it('never shares a token between identities', async () => {
     const other = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE000000002', AWS_SECRET_ACCESS_KEY: 'other-secret' };
-    ecr.credentials.set(other.AWS_ACCESS_KEY_ID, other.AWS_SECRET_ACCESS_KEY);
+    f.ecr.credentials.set(other.AWS_ACCESS_KEY_ID, other.AWS_SECRET_ACCESS_KEY);
     const a = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     const b = await runHelper(['get'], { input: REGISTRY, env: withKeys(other) });
-    expect(ecr.calls.map((c) => c.accessKeyId)).toEqual([KEYS.AWS_ACCESS_KEY_ID, other.AWS_ACCESS_KEY_ID]);
+    expect(f.ecr.calls.map((c) => c.accessKeyId)).toEqual([KEYS.AWS_ACCESS_KEY_ID, other.AWS_ACCESS_KEY_ID]);
     expect(JSON.parse(a.stdout).Secret).not.toBe(JSON.parse(b.stdout).Secret);
     const listA = await runHelper(['list'], { input: 'unused', env: withKeys() });
     expect(JSON.parse(listA.stdout)).toEqual({ [`https://${REGISTRY}`]: 'AWS' });
     const listNobody = await runHelper(['list'], {
-      env: box.env({ AWS_ACCESS_KEY_ID: 'AKIDNOBODY00000', AWS_SECRET_ACCESS_KEY: 'x' }),
+      env: f.box.env({ AWS_ACCESS_KEY_ID: 'AKIDNOBODY00000', AWS_SECRET_ACCESS_KEY: 'x' }),
     });
     expect(JSON.parse(listNobody.stdout)).toEqual({});
   });
@@ -86,7 +73,7 @@ describe('get with env keys', () => {
     await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     await runHelper(['get'], {
       input: 'public.ecr.aws',
-      env: withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.url }),
+      env: withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: f.ecr.url }),
     });
     const listed = JSON.parse((await runHelper(['list'], { env: withKeys() })).stdout) as Record<
       string,
@@ -97,39 +84,39 @@ describe('get with env keys', () => {
       const run = await runHelper(['get'], { input: key, env: withKeys() });
       expect(run.status).toBe(0);
     }
-    expect(ecr.calls).toHaveLength(2);
+    expect(f.ecr.calls).toHaveLength(2);
   });
 
   it('disables the cache only for a true AWS_ECR_DISABLE_CACHE', async () => {
     for (let i = 0; i < 2; i++)
       await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_DISABLE_CACHE: 'true' }) });
-    expect(ecr.calls).toHaveLength(2);
+    expect(f.ecr.calls).toHaveLength(2);
     for (let i = 0; i < 2; i++)
       await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_DISABLE_CACHE: 'false' }) });
-    expect(ecr.calls).toHaveLength(3);
+    expect(f.ecr.calls).toHaveLength(3);
   });
 
   it('uses AWS_ECR_CACHE_DIR', async () => {
-    const dir = join(box.home, 'elsewhere');
+    const dir = join(f.box.home, 'elsewhere');
     await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_CACHE_DIR: dir }) });
     expect(JSON.parse(readFileSync(join(dir, 'token-cache.json'), 'utf8')).format).toBe('ecr-login-cache/1');
   });
 
   it('rebuilds a corrupt cache file instead of failing', async () => {
-    mkdirSync(box.cacheDir, { recursive: true });
-    writeFileSync(join(box.cacheDir, 'token-cache.json'), '{"format":"ecr-login-cache/1","entries":{"x":');
+    mkdirSync(f.box.cacheDir, { recursive: true });
+    writeFileSync(join(f.box.cacheDir, 'token-cache.json'), '{"format":"ecr-login-cache/1","entries":{"x":');
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     expect(run.status).toBe(0);
-    expect(JSON.parse(readFileSync(join(box.cacheDir, 'token-cache.json'), 'utf8')).entries).toBeTypeOf(
+    expect(JSON.parse(readFileSync(join(f.box.cacheDir, 'token-cache.json'), 'utf8')).entries).toBeTypeOf(
       'object',
     );
   });
 
   it('keeps secrets out of the log and carries on when the log cannot be written', async () => {
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_LOG_LEVEL: 'debug' }) });
-    const log = readFileSync(join(box.cacheDir, 'log', 'ecr-login.log'), 'utf8');
+    const log = readFileSync(join(f.box.cacheDir, 'log', 'ecr-login.log'), 'utf8');
     expect(log).toContain('fetching token');
-    expect(statSync(join(box.cacheDir, 'log', 'ecr-login.log')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(f.box.cacheDir, 'log', 'ecr-login.log')).mode & 0o777).toBe(0o600);
     for (const secret of [JSON.parse(run.stdout).Secret, KEYS.AWS_SECRET_ACCESS_KEY])
       expect(log).not.toContain(secret);
 
@@ -148,43 +135,43 @@ describe('get with env keys', () => {
 describe('get with other credential sources', () => {
   it('uses ECS container credentials with the authorization token, then hits the cache without calling ECS', async () => {
     const ecs = await startFakeEcsCredentials({ authorization: 'task-auth-token' });
-    closers.push(() => ecs.close());
-    const env = box.env({
+    f.stopLater(() => ecs.close());
+    const env = f.box.env({
       AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url,
       AWS_CONTAINER_AUTHORIZATION_TOKEN: 'task-auth-token',
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_ENDPOINT_URL_ECR: f.ecr.url,
     });
     expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
     expect(ecs.requests.map((r) => r.authorization)).toEqual(['task-auth-token']);
-    expect(ecr.calls[0]).toMatchObject({
+    expect(f.ecr.calls[0]).toMatchObject({
       accessKeyId: ecs.credentials.AccessKeyId,
       sessionToken: ecs.credentials.Token,
     });
     expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
     expect(ecs.requests).toHaveLength(1);
-    expect(ecr.calls).toHaveLength(1);
+    expect(f.ecr.calls).toHaveLength(1);
   });
 
   it('uses the instance profile over IMDSv2, and a warm get makes no IMDS request', async () => {
     const imds = await startFakeImds();
-    closers.push(() => imds.close());
-    const env = box.env({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_ECR: ecr.url });
+    f.stopLater(() => imds.close());
+    const env = f.box.env({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_ECR: f.ecr.url });
     expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
     expect(imds.requests[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token' });
-    expect(ecr.calls[0].accessKeyId).toBe(imds.credentials.AccessKeyId);
+    expect(f.ecr.calls[0].accessKeyId).toBe(imds.credentials.AccessKeyId);
     const before = imds.requests.length;
     expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
     expect(imds.requests).toHaveLength(before);
   });
 
   it('uses ECR Public in us-east-1 for public.ecr.aws and ecr-public.aws.com', async () => {
-    const env = withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.url });
+    const env = withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: f.ecr.url });
     for (const host of ['public.ecr.aws', 'ecr-public.aws.com']) {
       const run = await runHelper(['get'], { input: host, env });
       expect(run.status).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ ServerURL: host, Username: 'AWS' });
     }
-    expect(ecr.calls.map((c) => [c.service, c.region, c.signingService])).toEqual([
+    expect(f.ecr.calls.map((c) => [c.service, c.region, c.signingService])).toEqual([
       ['ecr-public', 'us-east-1', 'ecr-public'],
       ['ecr-public', 'us-east-1', 'ecr-public'],
     ]);
@@ -201,11 +188,11 @@ describe('get failures', () => {
   ])('answers not-found for %s, silently and without calling AWS', async (_name, input) => {
     const run = await runHelper(['get'], { input, env: withKeys() });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND, stderr: '' });
-    expect(ecr.calls).toHaveLength(0);
+    expect(f.ecr.calls).toHaveLength(0);
   });
 
   it('turns AccessDenied into not-found on stdout and one line on stderr, without retrying', async () => {
-    ecr.setBehaviour({
+    f.ecr.setBehaviour({
       error: {
         type: 'AccessDeniedException',
         message:
@@ -219,23 +206,23 @@ describe('get failures', () => {
     expect(run.stderr).toContain('access denied');
     expect(run.stderr).toContain('arn:aws:iam::123456789012:user/ci');
     expect(run.stderr).toContain('ecr:GetAuthorizationToken');
-    expect(ecr.calls).toHaveLength(1);
+    expect(f.ecr.calls).toHaveLength(1);
   });
 
   it('says so when there are no credentials at all', async () => {
     const run = await runHelper(['get'], {
       input: REGISTRY,
-      env: box.env({ AWS_ENDPOINT_URL_ECR: ecr.url, AWS_EC2_METADATA_DISABLED: 'true' }),
+      env: f.box.env({ AWS_ENDPOINT_URL_ECR: f.ecr.url, AWS_EC2_METADATA_DISABLED: 'true' }),
     });
     expect(run.stdout).toBe(NOT_FOUND);
     expect(run.stderr).toMatch(/no AWS credentials found/);
-    expect(ecr.calls).toHaveLength(0);
+    expect(f.ecr.calls).toHaveLength(0);
   });
 
   it('retries throttling and server errors, then succeeds', async () => {
-    ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
+    f.ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
     expect(run.status).toBe(0);
-    expect(ecr.calls.map((c) => c.status)).toEqual([400, 400, 200]);
+    expect(f.ecr.calls.map((c) => c.status)).toEqual([400, 400, 200]);
   });
 });

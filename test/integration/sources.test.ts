@@ -1,26 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSts, type FakeEcr } from '../fakes';
-import { KEYS, REGISTRY, runHelper, Sandbox } from '../support/helper';
+import { describe, expect, it } from 'vitest';
+import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSts } from '../fakes';
+import { useFixture } from '../support/fixture';
+import { KEYS, REGISTRY, runHelper } from '../support/helper';
 
-let box: Sandbox;
-let ecr: FakeEcr;
-const closers: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  box = new Sandbox();
-  ecr = await startFakeEcr();
-  closers.push(() => ecr.close());
-});
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-  box.cleanup();
-});
+const f = useFixture();
 
 function writeAwsFile(name: 'config' | 'credentials', text: string) {
-  mkdirSync(join(box.home, '.aws'), { recursive: true });
-  writeFileSync(join(box.home, '.aws', name), text);
+  mkdirSync(join(f.box.home, '.aws'), { recursive: true });
+  writeFileSync(join(f.box.home, '.aws', name), text);
 }
 
 describe('profiles and web identity through STS', () => {
@@ -34,7 +23,7 @@ describe('profiles and web identity through STS', () => {
         },
       },
     });
-    closers.push(() => sts.close());
+    f.stopLater(() => sts.close());
     writeAwsFile(
       'credentials',
       '[source]\naws_access_key_id = AKIDSOURCE0000000001\naws_secret_access_key = s3cr3t\n',
@@ -43,9 +32,9 @@ describe('profiles and web identity through STS', () => {
       'config',
       '[profile puller]\nrole_arn = arn:aws:iam::123456789012:role/ecr-pull\nsource_profile = source\nregion = us-west-2\n',
     );
-    const env = box.env({
+    const env = f.box.env({
       AWS_PROFILE: 'puller',
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_ENDPOINT_URL_ECR: f.ecr.url,
       AWS_ENDPOINT_URL_STS: sts.url,
     });
     const run = await runHelper(['get'], { input: REGISTRY, env });
@@ -57,25 +46,25 @@ describe('profiles and web identity through STS', () => {
       roleArn: 'arn:aws:iam::123456789012:role/ecr-pull',
     });
     expect(sts.calls[0].accessKeyId).toBe('AKIDSOURCE0000000001');
-    expect(ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
+    expect(f.ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
 
     await runHelper(['get'], { input: REGISTRY, env });
     expect(sts.calls).toHaveLength(1);
-    expect(ecr.calls).toHaveLength(1);
+    expect(f.ecr.calls).toHaveLength(1);
   });
 
   it('uses web identity (IRSA, GitLab on EKS) when no keys or profile are set', async () => {
     const sts = await startFakeSts();
-    closers.push(() => sts.close());
-    const tokenFile = join(box.home, 'token');
+    f.stopLater(() => sts.close());
+    const tokenFile = join(f.box.home, 'token');
     writeFileSync(
       tokenFile,
       'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y2k6cnVubmVyIn0.sig',
     );
-    const env = box.env({
+    const env = f.box.env({
       AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
       AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/gitlab-runner',
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_ENDPOINT_URL_ECR: f.ecr.url,
       AWS_ENDPOINT_URL_STS: sts.url,
     });
     const run = await runHelper(['get'], { input: REGISTRY, env });
@@ -84,11 +73,11 @@ describe('profiles and web identity through STS', () => {
       action: 'AssumeRoleWithWebIdentity',
       roleArn: 'arn:aws:iam::123456789012:role/gitlab-runner',
     });
-    expect(ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
+    expect(f.ecr.calls[0].accessKeyId).toBe(sts.calls[0].issued?.accessKeyId);
   });
 
   it('runs credential_process profiles', async () => {
-    const script = join(box.home, 'creds.sh');
+    const script = join(f.box.home, 'creds.sh');
     writeFileSync(
       script,
       `#!/bin/sh\necho '{"Version":1,"AccessKeyId":"AKIDPROCESS000000001","SecretAccessKey":"x","SessionToken":"t"}'\n`,
@@ -97,10 +86,10 @@ describe('profiles and web identity through STS', () => {
     writeAwsFile('config', `[profile proc]\ncredential_process = ${script}\n`);
     const run = await runHelper(['get'], {
       input: REGISTRY,
-      env: box.env({ AWS_PROFILE: 'proc', AWS_ENDPOINT_URL_ECR: ecr.url }),
+      env: f.box.env({ AWS_PROFILE: 'proc', AWS_ENDPOINT_URL_ECR: f.ecr.url }),
     });
     expect(run.status).toBe(0);
-    expect(ecr.calls[0].accessKeyId).toBe('AKIDPROCESS000000001');
+    expect(f.ecr.calls[0].accessKeyId).toBe('AKIDPROCESS000000001');
   });
 });
 
@@ -113,10 +102,10 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
     ['public.ecr.aws', 'api.ecr-public.us-east-1.amazonaws.com:443'],
   ])('%s is served from %s, reached through HTTPS_PROXY', async (host, target) => {
     const proxy = await startConnectProxy();
-    closers.push(() => proxy.close());
+    f.stopLater(() => proxy.close());
     const run = await runHelper(['get'], {
       input: host,
-      env: box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
+      env: f.box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
     });
     expect(run.status).toBe(1);
     expect(proxy.connects.map((c) => c.target)).toContain(target);
@@ -124,14 +113,12 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
   });
 
   it('gets a token over HTTPS through the proxy, trusting AWS_CA_BUNDLE', async () => {
-    const ca = await makeTestCa(box.home);
+    const ca = await makeTestCa(f.box.home);
     const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
     const proxy = await startConnectProxy({ upstream: { port: tlsEcr.port } });
-    closers.push(
-      () => tlsEcr.close(),
-      () => proxy.close(),
-    );
-    const env = box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: ca.caCertPath });
+    f.stopLater(() => tlsEcr.close());
+    f.stopLater(() => proxy.close());
+    const env = f.box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: ca.caCertPath });
     const run = await runHelper(['get'], { input: '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', env });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -143,22 +130,20 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
     // Without the bundle the proxy's certificate is not trusted.
     const untrusted = await runHelper(['get'], {
       input: '123456789012.dkr.ecr.us-west-2.amazonaws.com',
-      env: box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
+      env: f.box.env({ ...KEYS, HTTPS_PROXY: proxy.url, AWS_ECR_TIMEOUT: '3' }),
     });
     expect(untrusted.status).toBe(1);
     expect(tlsEcr.calls).toHaveLength(1);
   });
 
   it('bypasses the proxy for NO_PROXY hosts', async () => {
-    const ca = await makeTestCa(box.home);
+    const ca = await makeTestCa(f.box.home);
     const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
     const proxy = await startConnectProxy();
-    closers.push(
-      () => tlsEcr.close(),
-      () => proxy.close(),
-    );
+    f.stopLater(() => tlsEcr.close());
+    f.stopLater(() => proxy.close());
     const env = (extra: NodeJS.ProcessEnv) =>
-      box.env({
+      f.box.env({
         ...KEYS,
         HTTPS_PROXY: proxy.url,
         AWS_CA_BUNDLE: ca.caCertPath,

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startFakeEcsCredentials, startFakeImds } from '../fakes';
+import { seedCache, useFixture } from '../support/fixture';
+import { HELPER, REGISTRY, runHelper } from '../support/helper';
+
+const NOT_FOUND = 'credentials not found in native keychain\n';
+const f = useFixture();
+const env = (extra: NodeJS.ProcessEnv = {}) => f.env(extra);
+const registry = (n: number) => `12345678901${n}.dkr.ecr.us-west-2.amazonaws.com`;
+
+describe('single flight across processes', () => {
+  it('20 concurrent cold gets make one GetAuthorizationToken call and all get its token', async () => {
+    f.ecr.setBehaviour({ delayMs: 400 });
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, () => runHelper(['get'], { input: REGISTRY, env: env() })),
+    );
+    expect(runs.map((r) => r.status)).toEqual(Array(20).fill(0));
+    expect(f.ecr.calls).toHaveLength(1);
+    const secrets = new Set(runs.map((r) => JSON.parse(r.stdout).Secret));
+    expect([...secrets]).toEqual(f.ecr.calls[0].passwords);
+  });
+
+  it('50 processes over 5 registries: one call per registry, and the cache holds all 5', async () => {
+    f.ecr.setBehaviour({ delayMs: 200 });
+    const runs = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => runHelper(['get'], { input: registry(i % 5), env: env() })),
+    );
+    expect(runs.filter((r) => r.status !== 0)).toEqual([]);
+    expect(f.ecr.calls).toHaveLength(5);
+    expect(new Set(f.ecr.calls.map((c) => c.registryIds?.[0]))).toEqual(
+      new Set(Array.from({ length: 5 }, (_, i) => `12345678901${i}`)),
+    );
+    const file = JSON.parse(readFileSync(join(f.box.cacheDir, 'token-cache.json'), 'utf8'));
+    expect(Object.keys(file.entries)).toHaveLength(5);
+  });
+
+  it('a holder killed mid-fetch does not block the next get', async () => {
+    f.ecr.setBehaviour('hang');
+    const victim = spawn(HELPER, ['get'], { env: env() });
+    victim.stdin.end(REGISTRY);
+    await waitFor(() => f.ecr.calls.length === 1);
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    f.ecr.setBehaviour('ok');
+    const run = await runHelper(['get'], { input: REGISTRY, env: env() });
+    expect(run.status).toBe(0);
+    expect(run.ms).toBeLessThan(5_000);
+    expect(f.ecr.calls).toHaveLength(2);
+  });
+});
+
+describe('bounded time', () => {
+  it('a hung ECR endpoint answers not-found within the budget, saying what timed out', async () => {
+    f.ecr.setBehaviour('hang');
+    const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '1.5' }) });
+    expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
+    expect(run.stderr).toMatch(/timed out after 1.5s calling ECR GetAuthorizationToken/);
+    expect(run.ms).toBeLessThan(4_000);
+  });
+
+  it('a hung ECS credentials endpoint is reported as such', async () => {
+    const ecs = await startFakeEcsCredentials({ behaviour: 'hang' });
+    f.stopLater(() => ecs.close());
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: f.box.env({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url,
+        AWS_ENDPOINT_URL_ECR: f.ecr.url,
+        AWS_ECR_TIMEOUT: '1.5',
+      }),
+    });
+    expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
+    expect(run.stderr).toMatch(/getting AWS credentials|no AWS credentials/);
+    expect(run.stderr).toContain('container credentials');
+    expect(run.ms).toBeLessThan(4_000);
+    expect(f.ecr.calls).toHaveLength(0);
+  });
+
+  it('an IMDSv2 token PUT that hangs (hop limit 1 in a container) ends with the hop-limit advice', async () => {
+    const imds = await startFakeImds({ behaviour: 'hangTokenPut' });
+    f.stopLater(() => imds.close());
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: f.box.env({
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+        AWS_ENDPOINT_URL_ECR: f.ecr.url,
+        AWS_ECR_TIMEOUT: '2',
+      }),
+    });
+    expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
+    expect(run.stderr).toContain('hop limit of 2');
+    expect(run.ms).toBeLessThan(4_500);
+  });
+
+  it('an endpoint that answers in 2 seconds still succeeds under the default budget', async () => {
+    f.ecr.setBehaviour({ delayMs: 2_000 });
+    const run = await runHelper(['get'], { input: REGISTRY, env: env() });
+    expect(run.status).toBe(0);
+  });
+
+  it('serves a stale, unexpired token when ECR hangs past the budget', async () => {
+    seedCache(f.box, env(), 7, 'stale-but-valid');
+    f.ecr.setBehaviour('hang');
+    const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '1' }) });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).Secret).toBe('stale-but-valid');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000) {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
