@@ -9,8 +9,9 @@ import {
   ECRPUBLICClient,
   GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr-public';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Logger } from './log';
+import type { Mapping } from './mapping';
 import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
 import type { Registry } from './registry';
 
@@ -28,6 +29,8 @@ export interface FetchOptions {
   signal: AbortSignal;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** A per-registry profile or role to sign with instead of the default chain's identity. */
+  mapping?: Mapping;
 }
 
 /** An ECR answer that cannot be used as a token. */
@@ -105,14 +108,25 @@ export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeout
 export type Phase = 'credentials' | 'token';
 type Credentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
 
-/** The SDK's default chain, with our timeouts and HTTP settings for the STS/SSO calls it makes. */
+/**
+ * The SDK's default chain (or the mapped profile), with our timeouts and HTTP settings for the
+ * STS/SSO calls it makes; a mapped role is assumed on top of it.
+ */
 export function credentialChain(region: string, options: FetchOptions) {
-  return fromNodeProviderChain({
+  const clientConfig = { ...httpSettings(options), region };
+  const chain = fromNodeProviderChain({
+    profile: options.mapping?.profile,
     // IMDS and the container endpoint: per-request timeout and one retry each.
     timeout: Math.min(options.connectTimeoutMs, 2_000),
     maxRetries: 1,
     logger: sdkLogger(options.logger),
-    clientConfig: { ...httpSettings(options), region },
+    clientConfig,
+  });
+  if (!options.mapping?.roleArn) return chain;
+  return fromTemporaryCredentials({
+    masterCredentials: chain,
+    params: { RoleArn: options.mapping.roleArn, RoleSessionName: 'ecr-login' },
+    clientConfig,
   });
 }
 

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { loadSharedConfig, type SharedConfig } from './ini';
+import type { Mapping } from './mapping';
 
 export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
 
@@ -19,6 +20,8 @@ export interface Identity {
   label: string;
   /** Hex digest; equal fingerprints mean the same signer. */
   fingerprint: string;
+  /** The per-registry profile or role that applied, if any. */
+  mapping?: Mapping;
 }
 
 const PROFILE_CREDENTIAL_KEYS = [
@@ -101,7 +104,7 @@ function containerAuthorization(env: NodeJS.ProcessEnv): string {
   return env.AWS_CONTAINER_AUTHORIZATION_TOKEN ? tokenSubject(env.AWS_CONTAINER_AUTHORIZATION_TOKEN) : '';
 }
 
-export function resolveIdentity(env: NodeJS.ProcessEnv = process.env): Identity {
+function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   const profileName = env.AWS_PROFILE;
   if (!profileName && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
     return {
@@ -157,5 +160,18 @@ export function resolveIdentity(env: NodeJS.ProcessEnv = process.env): Identity 
     label: `EC2 instance profile (${endpoint})`,
     // The same cache directory may be shared by several machines (a home on NFS).
     fingerprint: digest(['instance-profile', endpoint, hostname()]),
+  };
+}
+
+/** The identity that signs for a registry: the default chain, or the profile or role mapped to it. */
+export function resolveIdentity(env: NodeJS.ProcessEnv = process.env, mapping?: Mapping): Identity {
+  if (!mapping) return chainIdentity(env);
+  const base = chainIdentity(mapping.profile ? { ...env, AWS_PROFILE: mapping.profile } : env);
+  if (!mapping.roleArn) return { ...base, mapping };
+  return {
+    kind: base.kind,
+    label: `${base.label}, assuming ${mapping.roleArn}`,
+    fingerprint: digest([base.fingerprint, 'assume', mapping.roleArn]),
+    mapping,
   };
 }

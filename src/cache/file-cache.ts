@@ -82,11 +82,11 @@ export class FileCache implements TokenCache {
     return this.current().entries[entryKey(identity, host)];
   }
 
-  list(identity: string): CacheEntry[] {
-    const prefix = `${identity}/`;
-    return Object.entries(this.current().entries)
-      .filter(([key]) => key.startsWith(prefix))
-      .map(([, entry]) => entry);
+  entries(): { identity: string; entry: CacheEntry }[] {
+    return Object.entries(this.current().entries).map(([key, entry]) => ({
+      identity: key.slice(0, key.indexOf('/')),
+      entry,
+    }));
   }
 
   async put(identity: string, entry: CacheEntry): Promise<void> {

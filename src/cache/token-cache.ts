@@ -7,8 +7,8 @@ import type { CacheEntry } from './entry';
 export interface TokenCache {
   /** The entry this identity holds for this registry host, whatever its freshness. */
   get(identity: string, host: string): CacheEntry | undefined;
-  /** Every entry this identity holds. */
-  list(identity: string): CacheEntry[];
+  /** Every entry, with the identity that holds it. */
+  entries(): { identity: string; entry: CacheEntry }[];
   /** Merge one entry into the cache as it is now on disk. */
   put(identity: string, entry: CacheEntry): Promise<void>;
   /** Forget a registry host for every identity. */
@@ -29,7 +29,7 @@ export class NullCache implements TokenCache {
   get(): undefined {
     return undefined;
   }
-  list(): CacheEntry[] {
+  entries(): { identity: string; entry: CacheEntry }[] {
     return [];
   }
   async put(): Promise<void> {}

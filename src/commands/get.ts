@@ -4,6 +4,7 @@ import type { Context } from '../context';
 import { loadEcr } from '../ecr-loader';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
 import { resolveIdentity, type Identity } from '../identity';
+import { mappingFor } from '../mapping';
 import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 
@@ -25,6 +26,7 @@ interface Progress {
 async function fetchEntry(
   ctx: Context,
   registry: Registry,
+  identity: Identity,
   deadline: number,
   progress: Progress,
 ): Promise<CacheEntry> {
@@ -45,6 +47,7 @@ async function fetchEntry(
         signal: controller.signal,
         connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
         timeoutMs: remaining,
+        mapping: identity.mapping,
       },
       (phase) => (progress.stage = phase),
     );
@@ -70,7 +73,7 @@ async function refresh(
   };
   const fetched = await cache.singleFlight(identity.fingerprint, registry.host, isFresh, async () => {
     logger.info('fetching token', { host: registry.host, identity: identity.label });
-    const entry = await fetchEntry(ctx, registry, deadline, progress);
+    const entry = await fetchEntry(ctx, registry, identity, deadline, progress);
     try {
       await cache.put(identity.fingerprint, entry);
     } catch (err) {
@@ -98,7 +101,15 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     return notFound();
   }
   const deadline = Date.now() + ctx.settings.timeoutMs;
-  const identity = resolveIdentity(ctx.env);
+  let identity: Identity;
+  try {
+    identity = resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
+  } catch (err) {
+    const line = `ecr-login: no token for ${registry.host}: ${(err as Error).message}`;
+    ctx.logger.error(line);
+    tellUser(line);
+    return notFound();
+  }
   const cached = ctx.cache.get(identity.fingerprint, registry.host);
   if (cached && freshness(cached) === 'fresh') return answer(key, cached);
 

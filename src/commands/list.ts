@@ -1,14 +1,41 @@
-/** `list`: the registries this identity holds usable tokens for, from the cache alone. */
+/**
+ * `list`: the registries whose cached token this environment would be served, from the cache
+ * alone: an entry counts when it was fetched by the identity that signs for its registry now.
+ */
 import { freshness } from '../cache/entry';
 import type { Context } from '../context';
 import { resolveIdentity } from '../identity';
+import { mappingFor } from '../mapping';
 import { writeJson } from '../protocol';
+import { parseRegistry } from '../registry';
 
 export function list(ctx: Context): number {
-  const identity = resolveIdentity(ctx.env);
   const registries: Record<string, string> = {};
-  for (const entry of ctx.cache.list(identity.fingerprint)) {
-    if (freshness(entry) !== 'expired') registries[`https://${entry.host}`] = entry.username;
+  const identityByHost = new Map<string, string | undefined>();
+  const identityFor = (host: string) => {
+    if (!identityByHost.has(host)) {
+      const registry = parseRegistry(host);
+      let fingerprint: string | undefined;
+      try {
+        if (registry)
+          fingerprint = resolveIdentity(
+            ctx.env,
+            mappingFor(registry, ctx.env, ctx.settings.cacheDir),
+          ).fingerprint;
+      } catch (err) {
+        ctx.logger.warn('list: skipping a registry whose identity mapping is invalid', {
+          host,
+          reason: (err as Error).message,
+        });
+      }
+      identityByHost.set(host, fingerprint);
+    }
+    return identityByHost.get(host);
+  };
+  for (const { identity, entry } of ctx.cache.entries()) {
+    if (identity === identityFor(entry.host) && freshness(entry) !== 'expired') {
+      registries[`https://${entry.host}`] = entry.username;
+    }
   }
   writeJson(registries);
   return 0;
