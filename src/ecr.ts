@@ -106,7 +106,7 @@ export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeout
 }
 
 export type Phase = 'credentials' | 'token';
-type Credentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
+export type Credentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
 
 /**
  * The SDK's default chain (or the mapped profile), with our timeouts and HTTP settings for the
@@ -153,18 +153,36 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * Credentials first, then the token, as two visible phases: when the budget runs out the user is
- * told which of the two hung (a credential endpoint or ECR itself).
- */
-export async function fetchToken(
+export function resolveCredentials(registry: Registry, options: FetchOptions): Promise<Credentials> {
+  return abortable(credentialChain(registry.region, options)(), options.signal);
+}
+
+/** Where the SDK will send GetAuthorizationToken for this registry (an override, FIPS, dual-stack). */
+export async function tokenEndpoint(registry: Registry, options: FetchOptions): Promise<string> {
+  const env = options.env;
+  const override =
+    (registry.service === 'ecr-public' ? env.AWS_ENDPOINT_URL_ECR_PUBLIC : env.AWS_ENDPOINT_URL_ECR) ||
+    env.AWS_ENDPOINT_URL;
+  if (override && env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true') return override;
+  const config = clientConfig(registry, options, { accessKeyId: '', secretAccessKey: '' });
+  const client = registry.service === 'ecr-public' ? new ECRPUBLICClient(config) : new ECRClient(config);
+  try {
+    const resolved = client.config.endpointProvider({
+      Region: registry.region,
+      UseFIPS: registry.fips,
+      UseDualStack: registry.dualStack,
+    });
+    return resolved.url.toString();
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function requestToken(
   registry: Registry,
   options: FetchOptions,
-  onPhase: (phase: Phase) => void = () => {},
+  credentials: Credentials,
 ): Promise<Token> {
-  onPhase('credentials');
-  const credentials = await abortable(credentialChain(registry.region, options)(), options.signal);
-  onPhase('token');
   const issuedAt = Date.now();
   const config = clientConfig(registry, options, credentials);
   if (registry.service === 'ecr-public') {
@@ -189,4 +207,19 @@ export async function fetchToken(
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Credentials first, then the token, as two visible phases: when the budget runs out the user is
+ * told which of the two hung (a credential endpoint or ECR itself).
+ */
+export async function fetchToken(
+  registry: Registry,
+  options: FetchOptions,
+  onPhase: (phase: Phase) => void = () => {},
+): Promise<Token> {
+  onPhase('credentials');
+  const credentials = await resolveCredentials(registry, options);
+  onPhase('token');
+  return requestToken(registry, options, credentials);
 }

@@ -18,6 +18,8 @@ export interface Identity {
   kind: IdentityKind;
   /** What a person needs to recognise the source; never a secret. */
   label: string;
+  /** Why this source wins the chain, for `doctor`. */
+  reason: string;
   /** Hex digest; equal fingerprints mean the same signer. */
   fingerprint: string;
   /** The per-registry profile or role that applied, if any. */
@@ -110,6 +112,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
     return {
       kind: 'env',
       label: `environment (AWS_ACCESS_KEY_ID ${maskKeyId(env.AWS_ACCESS_KEY_ID)})`,
+      reason: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set and AWS_PROFILE is not',
       fingerprint: digest([
         'env',
         env.AWS_ACCESS_KEY_ID,
@@ -126,6 +129,9 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
     return {
       kind: 'profile',
       label: describeProfile(name, profile!),
+      reason: profileName
+        ? `AWS_PROFILE=${profileName}, found in the shared config files`
+        : 'the default profile in the shared config files has credentials',
       fingerprint: digest(['profile', ...profileClosure(config, name)]),
     };
   }
@@ -134,6 +140,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
     return {
       kind: 'web-identity',
       label: `web identity (assumes ${env.AWS_ROLE_ARN})`,
+      reason: 'AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are set (IRSA or another OIDC federation)',
       fingerprint: digest(['web-identity', env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME ?? '']),
     };
   }
@@ -145,6 +152,9 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
     return {
       kind: 'container',
       label: `container credentials (${containerUri})`,
+      reason: env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+        ? 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set: the ECS task role'
+        : 'AWS_CONTAINER_CREDENTIALS_FULL_URI is set: EKS Pod Identity or a custom credentials endpoint',
       fingerprint: digest(['container', containerUri, containerAuthorization(env)]),
     };
   }
@@ -152,12 +162,19 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   const imdsDisabled =
     env.AWS_EC2_METADATA_DISABLED && env.AWS_EC2_METADATA_DISABLED.toLowerCase() !== 'false';
   if (imdsDisabled) {
-    return { kind: 'none', label: 'no credential source', fingerprint: digest(['none']) };
+    return {
+      kind: 'none',
+      label: 'no credential source',
+      reason: 'no keys, profile, web identity or container credentials, and AWS_EC2_METADATA_DISABLED is set',
+      fingerprint: digest(['none']),
+    };
   }
   const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_DEFAULT;
   return {
     kind: 'instance-profile',
     label: `EC2 instance profile (${endpoint})`,
+    reason:
+      'no keys, profile, web identity or container credentials are configured: the instance metadata service is last',
     // The same cache directory may be shared by several machines (a home on NFS).
     fingerprint: digest(['instance-profile', endpoint, hostname()]),
   };
@@ -167,10 +184,12 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
 export function resolveIdentity(env: NodeJS.ProcessEnv = process.env, mapping?: Mapping): Identity {
   if (!mapping) return chainIdentity(env);
   const base = chainIdentity(mapping.profile ? { ...env, AWS_PROFILE: mapping.profile } : env);
-  if (!mapping.roleArn) return { ...base, mapping };
+  if (!mapping.roleArn)
+    return { ...base, reason: `${mapping.source} maps this registry to the profile`, mapping };
   return {
     kind: base.kind,
     label: `${base.label}, assuming ${mapping.roleArn}`,
+    reason: `${mapping.source} maps this registry to the role; ${base.reason}`,
     fingerprint: digest([base.fingerprint, 'assume', mapping.roleArn]),
     mapping,
   };

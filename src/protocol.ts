@@ -99,3 +99,8 @@ export function parseStorePayload(text: string): Credentials | undefined {
 export function tellUser(line: string): void {
   process.stderr.write(line.replace(/\s*\n\s*/g, ' ').trim() + '\n');
 }
+
+/** Multi-line text for people (operator commands); never used by the credential-helper actions. */
+export function writeText(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}

@@ -1,0 +1,258 @@
+/**
+ * `doctor [HOST...] [--offline] [--json]`: what a `get` would do for a registry and why, without
+ * printing a secret: the parsed registry and endpoint, docker's routing, the credential source and
+ * the identity behind it, the cache entry, and (unless --offline) a real GetAuthorizationToken,
+ * with failures turned into advice. Exit 0 when a token can be had, 1 otherwise.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { freshness } from '../cache/entry';
+import { FileCache } from '../cache/file-cache';
+import type { Context } from '../context';
+import { loadDoctorProbe } from '../ecr-loader';
+import { BudgetExceededError } from '../failure';
+import { maskKeyId, resolveIdentity, type Identity } from '../identity';
+import { mappingFor } from '../mapping';
+import { writeJson, writeText } from '../protocol';
+import { parseRegistry, type Registry } from '../registry';
+import { dockerRouting, ecrHostsInDockerConfig, findOnPath, type DockerRouting } from '../docker-routing';
+import type { ErrorSummary, Probe } from '../doctor-probe';
+import { pullPolicy } from './policy';
+import { BINARY } from './version';
+
+interface CacheReport {
+  state: 'disabled' | 'empty' | 'fresh' | 'stale' | 'expired';
+  file?: string;
+  mode?: string;
+  freshUntil?: string;
+  expiresAt?: string;
+}
+
+interface Report {
+  host: string;
+  ok: boolean;
+  registry?: Registry;
+  endpoint?: string;
+  docker?: DockerRouting;
+  helperOnPath?: string;
+  credentials?: {
+    kind: Identity['kind'];
+    source: string;
+    reason: string;
+    mapping?: string;
+    accessKeyId?: string;
+  };
+  identityArn?: string;
+  cache?: CacheReport;
+  token?: { ok: boolean; expiresAt?: string; error?: ErrorSummary };
+  problems: string[];
+  advice: string[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const IMDS_ENDPOINT = 'http://169.254.169.254';
+
+function cacheReport(ctx: Context, identity: Identity, host: string): CacheReport {
+  if (!(ctx.cache instanceof FileCache)) return { state: 'disabled' };
+  const file = ctx.cache.file;
+  const mode = existsSync(file) ? (statSync(file).mode & 0o777).toString(8).padStart(4, '0') : undefined;
+  const entry = ctx.cache.get(identity.fingerprint, host);
+  if (!entry) return { state: 'empty', file, mode };
+  return {
+    state: freshness(entry),
+    file,
+    mode,
+    freshUntil: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
+    expiresAt: iso(entry.expiresAt),
+  };
+}
+
+/** We are in a container whose task role was not passed through: docker-in-docker's classic trap. */
+function inContainer(env: NodeJS.ProcessEnv): boolean {
+  return !!(env.ECS_CONTAINER_METADATA_URI_V4 || env.ECS_CONTAINER_METADATA_URI) || existsSync('/.dockerenv');
+}
+
+function adviseOnFailure(report: Report, identity: Identity, registry: Registry, probe: Probe): void {
+  const credentialsError = probe.credentialsError;
+  if (credentialsError) {
+    report.problems.push(`no credentials: ${credentialsError.message}`);
+    if (probe.imdsTokenRequest)
+      report.problems.push(`the IMDSv2 session-token request ${probe.imdsTokenRequest}`);
+    if (probe.imdsTokenRequest === 'timed out') {
+      report.advice.push(
+        'The IMDSv2 token request timed out. Inside a container on EC2 the response needs a second network hop: ' +
+          'aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 --http-endpoint enabled',
+      );
+    } else {
+      report.advice.push(
+        'Sources tried, in order: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the default profile ' +
+          '(~/.aws/config, ~/.aws/credentials), AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, ' +
+          'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI, the EC2 instance profile. ' +
+          `The one configured here is: ${identity.label}.`,
+      );
+    }
+    return;
+  }
+  const tokenError = probe.tokenError;
+  if (!tokenError) return;
+  report.problems.push(`GetAuthorizationToken failed: ${tokenError.name}: ${tokenError.message}`);
+  if (/AccessDenied/.test(tokenError.name)) {
+    report.advice.push(
+      `Allow ${probe.callerArn ?? 'this identity'} to pull with this least-privilege policy:\n` +
+        JSON.stringify(pullPolicy(registry), null, 2),
+    );
+  } else if (/Timeout|Abort|BudgetExceeded/.test(tokenError.name)) {
+    report.advice.push(
+      `No answer from ${report.endpoint}: check the network path to it (security groups, a VPC endpoint for ` +
+        'ecr.api, HTTPS_PROXY/NO_PROXY), or raise AWS_ECR_TIMEOUT.',
+    );
+  } else if (/UnrecognizedClient|InvalidSignature|InvalidClientTokenId|ExpiredToken/.test(tokenError.name)) {
+    report.advice.push(`AWS does not accept the credentials from ${identity.label}: rotate or refresh them.`);
+  }
+}
+
+async function diagnose(ctx: Context, host: string, offline: boolean): Promise<Report> {
+  const report: Report = { host, ok: false, problems: [], advice: [] };
+  const registry = parseRegistry(host);
+  if (!registry) {
+    report.problems.push(
+      'not an ECR or ECR Public registry host: docker will not get credentials from this helper',
+    );
+    return report;
+  }
+  report.registry = registry;
+  report.docker = dockerRouting(ctx.env, registry.host);
+  report.helperOnPath = findOnPath(BINARY, ctx.env.PATH);
+  if (!report.docker.routed) report.problems.push(report.docker.detail);
+  if (!report.helperOnPath) {
+    report.problems.push(`no executable named ${BINARY} on PATH: docker cannot run the helper`);
+  }
+
+  let identity: Identity;
+  try {
+    identity = resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
+  } catch (err) {
+    report.problems.push((err as Error).message);
+    return report;
+  }
+  report.credentials = {
+    kind: identity.kind,
+    source: identity.label,
+    reason: identity.reason,
+    mapping: identity.mapping?.source,
+  };
+  if (identity.kind === 'instance-profile' && inContainer(ctx.env)) {
+    report.advice.push(
+      'This runs in a container but would use the EC2 instance role. On ECS with docker-in-docker, pass the ' +
+        'task role through to the container that runs docker (docker run -e AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ...) ' +
+        'so that the task role is used, not the instance role.',
+    );
+  }
+  report.cache = cacheReport(ctx, identity, registry.host);
+
+  if (offline) {
+    report.ok = report.cache.state === 'fresh' || report.cache.state === 'stale';
+    return report;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new BudgetExceededError(ctx.settings.timeoutMs, 'token')),
+    ctx.settings.timeoutMs,
+  );
+  try {
+    const imdsEndpoint =
+      identity.kind === 'instance-profile'
+        ? ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_ENDPOINT
+        : undefined;
+    const probe = await loadDoctorProbe().probe(
+      registry,
+      {
+        env: ctx.env,
+        logger: ctx.logger,
+        signal: controller.signal,
+        connectTimeoutMs: ctx.settings.connectTimeoutMs,
+        timeoutMs: ctx.settings.timeoutMs,
+        mapping: identity.mapping,
+      },
+      imdsEndpoint,
+    );
+    report.endpoint = probe.endpoint;
+    if (probe.accessKeyId) report.credentials.accessKeyId = maskKeyId(probe.accessKeyId);
+    report.identityArn =
+      probe.callerArn ?? (probe.callerError && `unknown (STS: ${probe.callerError.message})`);
+    report.token = probe.tokenExpiresAt
+      ? { ok: true, expiresAt: iso(probe.tokenExpiresAt) }
+      : { ok: false, error: probe.tokenError ?? { name: 'NotTried', message: 'no credentials to ask with' } };
+    adviseOnFailure(report, identity, registry, probe);
+    report.ok = report.token.ok;
+  } finally {
+    clearTimeout(timer);
+  }
+  return report;
+}
+
+function describeRegistry(registry: Registry): string {
+  if (registry.service === 'ecr-public') return 'ECR Public (tokens from us-east-1)';
+  const extras = [registry.fips && 'FIPS', registry.dualStack && 'dual-stack'].filter(Boolean).join(', ');
+  return `ECR, account ${registry.account}, region ${registry.region}, partition ${registry.partition}${extras ? `, ${extras}` : ''}`;
+}
+
+function render(report: Report): string {
+  const lines = [`${BINARY} doctor: ${report.host}`];
+  const row = (label: string, value: string | undefined) => {
+    if (value !== undefined) lines.push(`  ${label.padEnd(12)} ${value}`);
+  };
+  if (report.registry) row('registry', describeRegistry(report.registry));
+  row('endpoint', report.endpoint);
+  if (report.docker) row('docker', report.docker.detail);
+  if (report.registry) row('helper', report.helperOnPath ?? 'not found on PATH');
+  if (report.credentials) {
+    const c = report.credentials;
+    row('credentials', `${c.source}${c.accessKeyId ? `, key ${c.accessKeyId}` : ''}`);
+    row('why', c.reason);
+  }
+  row('identity', report.identityArn);
+  if (report.cache) {
+    const c = report.cache;
+    const where = c.file ? ` (${c.file}${c.mode ? `, mode ${c.mode}` : ', not created yet'})` : '';
+    const times = c.expiresAt ? `: refresh after ${c.freshUntil}, expires ${c.expiresAt}` : '';
+    row('cache', `${c.state === 'disabled' ? 'disabled by AWS_ECR_DISABLE_CACHE' : c.state}${times}${where}`);
+  }
+  if (report.token) {
+    row(
+      'token',
+      report.token.ok ? `OK, expires ${report.token.expiresAt}` : `FAILED: ${report.token.error?.name}`,
+    );
+  }
+  for (const problem of report.problems) row('problem', problem);
+  for (const advice of report.advice) row('advice', advice.replace(/\n/g, '\n' + ' '.repeat(15)));
+  row(
+    'result',
+    report.ok ? 'OK: docker will get a token for this registry' : 'NOT OK: docker pulls will be anonymous',
+  );
+  return lines.join('\n');
+}
+
+export async function doctor(ctx: Context, args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const offline = args.includes('--offline');
+  const unknown = args.filter((a) => a.startsWith('-') && a !== '--json' && a !== '--offline');
+  if (unknown.length > 0) {
+    writeText(
+      `${BINARY} doctor: unknown option ${unknown[0]}\nUsage: ${BINARY} doctor [HOST...] [--offline] [--json]`,
+    );
+    return 1;
+  }
+  let hosts = args.filter((a) => !a.startsWith('-'));
+  if (hosts.length === 0) hosts = ecrHostsInDockerConfig(ctx.env);
+  if (hosts.length === 0) {
+    writeText(
+      `${BINARY} doctor: no ECR registry in the docker config; name one: ${BINARY} doctor <account>.dkr.ecr.<region>.amazonaws.com`,
+    );
+    return 1;
+  }
+  const reports: Report[] = [];
+  for (const host of hosts) reports.push(await diagnose(ctx, host, offline));
+  if (json) writeJson(reports.length === 1 ? reports[0] : reports);
+  else writeText(reports.map(render).join('\n\n'));
+  return reports.every((r) => r.ok) ? 0 : 1;
+}

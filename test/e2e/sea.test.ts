@@ -1,0 +1,153 @@
+/**
+ * The single executable (dist/docker-credential-ecr-login, a Node SEA built by scripts/sea.mjs) as
+ * a machine without Node would run it: an ELF file on its own, the SDK inside it loaded only on a
+ * cache miss, deaf to the caller's NODE_OPTIONS.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeEcr, startFakeEcsCredentials, type FakeEcr, type FakeEcsCredentials } from '../fakes';
+import { HELPER, REGISTRY, ROOT, runHelper, Sandbox } from '../support/helper';
+
+const run = promisify(execFile);
+const isSeaPlatform = process.platform === 'linux' && process.arch === 'x64';
+const hasPython = spawnSync('python3', ['--version']).status === 0;
+
+/**
+ * Peak RSS in KiB of one helper run. Node cannot read a child's rusage; python3 can. Async, so that
+ * the fake endpoints in this process can answer the helper meanwhile.
+ */
+async function peakRss(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const measure = [
+    'import resource, subprocess, sys',
+    'subprocess.run(sys.argv[2:], input=sys.argv[1].encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
+    'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)',
+  ].join('\n');
+  const { stdout } = await run('python3', ['-c', measure, input, HELPER, ...args], { env });
+  return Number(stdout.trim());
+}
+
+function head(file: string, bytes: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    readSync(fd, buf, 0, bytes, 0);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe.skipIf(!isSeaPlatform)('single executable', () => {
+  let box: Sandbox;
+  let ecr: FakeEcr;
+  let ecs: FakeEcsCredentials;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    box = new Sandbox();
+    ecr = await startFakeEcr();
+    ecs = await startFakeEcsCredentials();
+    // An ECS task: no keys, no profile; the task role comes from the container credentials endpoint.
+    env = box.env({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url, AWS_ENDPOINT_URL_ECR: ecr.url });
+  });
+
+  afterAll(async () => {
+    await ecr?.close();
+    await ecs?.close();
+    box?.cleanup();
+  });
+
+  it('is a Linux x64 ELF executable, listed in dist/SHA256SUMS', () => {
+    const magic = head(HELPER, 20);
+    expect(magic.subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46])); // \x7fELF
+    expect(magic[4]).toBe(2); // ELFCLASS64
+    expect(magic.readUInt16LE(18)).toBe(0x3e); // EM_X86_64
+    const sums = readFileSync(join(ROOT, 'dist', 'SHA256SUMS'), 'utf8');
+    const digest = createHash('sha256').update(readFileSync(HELPER)).digest('hex');
+    expect(sums).toContain(`${digest}  docker-credential-ecr-login\n`);
+  });
+
+  it('answers version', async () => {
+    const result = await runHelper(['version'], { env });
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^docker-credential-ecr-login \(ecr-login\) \d+\.\d+\.\d+/);
+  });
+
+  it('fetches through the SDK inside it on a miss, then answers a hit with no AWS call', async () => {
+    const miss = await runHelper(['get'], { input: REGISTRY, env });
+    expect(miss.stderr).toBe('');
+    expect(miss.status).toBe(0);
+    const answer = JSON.parse(miss.stdout);
+    expect(answer).toMatchObject({ ServerURL: REGISTRY, Username: 'AWS' });
+    expect(ecr.calls).toHaveLength(1);
+    expect(ecr.calls[0]).toMatchObject({
+      service: 'ecr',
+      region: 'us-west-2',
+      accessKeyId: ecs.credentials.AccessKeyId,
+      sessionToken: ecs.credentials.Token,
+    });
+    expect(ecr.calls[0].passwords).toEqual([answer.Secret]);
+    const ecsRequests = ecs.requests.length;
+    expect(ecsRequests).toBeGreaterThan(0);
+
+    const hit = await runHelper(['get'], { input: REGISTRY, env });
+    expect(hit).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(hit.stdout)).toEqual(answer);
+    expect(ecr.calls).toHaveLength(1);
+    expect(ecs.requests).toHaveLength(ecsRequests);
+  });
+
+  it.skipIf(!hasPython)('evaluates no SDK code on a cache hit: its peak RSS is that of version', async () => {
+    const hit = await runHelper(['get'], { input: REGISTRY, env });
+    expect(hit.status).toBe(0);
+    const median = async (args: string[], input: string, runEnv: NodeJS.ProcessEnv) => {
+      const samples = [];
+      for (let i = 0; i < 3; i++) samples.push(await peakRss(args, input, runEnv));
+      return samples.sort((a, b) => a - b)[1];
+    };
+    const version = await median(['version'], '', env);
+    const cacheHit = await median(['get'], REGISTRY, env);
+    // A miss for another account against a closed port: the SDK is evaluated, then the call fails.
+    const sdkLoaded = await median(['get'], '210987654321.dkr.ecr.us-west-2.amazonaws.com', {
+      ...env,
+      AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:9',
+      AWS_MAX_ATTEMPTS: '1',
+      AWS_ECR_TIMEOUT: '3',
+    });
+    // Measured: version 44.5 MB, hit 45.4 MB, SDK loaded 58.9 MB.
+    expect(
+      sdkLoaded - version,
+      'loading the SDK costs little more than version: is it loaded eagerly?',
+    ).toBeGreaterThan(8 * 1024);
+    expect(cacheHit - version, 'a cache hit costs memory like an SDK load').toBeLessThan(
+      (sdkLoaded - version) / 3,
+    );
+  });
+
+  it('ignores NODE_OPTIONS, which docker passes on from the caller', async () => {
+    const hostile = { ...env, NODE_OPTIONS: '--require=/nonexistent.js --max-old-space-size=1' };
+    const version = await runHelper(['version'], { env: hostile });
+    expect(version).toMatchObject({ status: 0, stderr: '' });
+    const hit = await runHelper(['get'], { input: REGISTRY, env: hostile });
+    expect(hit).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(hit.stdout)).toMatchObject({ ServerURL: REGISTRY, Username: 'AWS' });
+  });
+
+  it('runs alone, from an empty directory, with an empty environment (env -i)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecr-login-sea-'));
+    try {
+      const alone = join(dir, 'docker-credential-ecr-login');
+      copyFileSync(HELPER, alone);
+      const { stdout, stderr } = await run('env', ['-i', alone, 'version'], { cwd: dir });
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(/^docker-credential-ecr-login \(ecr-login\) /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
