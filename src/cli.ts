@@ -2,15 +2,13 @@
  * The entry point: argv to a command, every failure to protocol output and an exit code. Nothing
  * escapes as a stack trace on stdout, and a hard deadline keeps a hung network from holding docker.
  */
-import { doctor } from './commands/doctor';
-import { configure } from './commands/configure';
 import { erase } from './commands/erase';
 import { get } from './commands/get';
 import { list } from './commands/list';
-import { policy } from './commands/policy';
 import { store } from './commands/store';
 import { BINARY, version } from './commands/version';
 import { createContext, type Context } from './context';
+import { loadOperatorCommands } from './lazy';
 import { InputTooLargeError, NOT_FOUND, readStdin, writeLine, writeText } from './protocol';
 
 const USAGE = `Usage: ${BINARY} <store|get|erase|list|version>
@@ -29,11 +27,11 @@ async function run(action: string | undefined, ctx: () => Context): Promise<numb
     case 'list':
       return list(ctx());
     case 'doctor':
-      return doctor(ctx(), process.argv.slice(3));
+      return loadOperatorCommands().doctor(ctx(), process.argv.slice(3));
     case 'configure':
-      return configure(ctx(), process.argv.slice(3));
+      return loadOperatorCommands().configure(ctx(), process.argv.slice(3));
     case 'policy':
-      return policy(ctx(), process.argv.slice(3));
+      return loadOperatorCommands().policy(ctx(), process.argv.slice(3));
     case 'version':
     case '--version':
     case '-v':

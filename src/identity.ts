@@ -4,11 +4,12 @@
  * Computed from the environment and the shared config files only: a cache hit must not pay for
  * credential resolution (IMDS, ECS, STS round trips). The order mirrors the SDK's default chain:
  * env keys (unless AWS_PROFILE is set), the profile, web identity, container credentials, IMDS.
- * Secrets enter the fingerprint only through a hash.
+ * Secret values never enter it: an access key ID names its key pair (and, for ASIA keys, the
+ * session), so the fingerprint needs no cryptographic hash.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { hash } from './hash';
 import { loadSharedConfig, type SharedConfig } from './ini';
 import type { Mapping } from './mapping';
 
@@ -41,7 +42,14 @@ const ECS_HOST = 'http://169.254.170.2';
 const IMDS_DEFAULT = 'http://169.254.169.254';
 
 function digest(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  return hash(JSON.stringify(parts));
+}
+
+/** Secret values stay out of the fingerprint: a key ID already names its key pair and session. */
+const SECRET_KEYS = new Set(['aws_secret_access_key', 'aws_session_token', 'aws_security_token']);
+
+function withoutSecrets(profile: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(profile).filter(([key]) => !SECRET_KEYS.has(key)));
 }
 
 export function maskKeyId(keyId: string): string {
@@ -60,7 +68,7 @@ function profileClosure(config: SharedConfig, name: string): unknown[] {
   while (next && !seen.has(next)) {
     seen.add(next);
     const profile: Record<string, string> = config.profiles.get(next) ?? {};
-    out.push(next, profile);
+    out.push(next, withoutSecrets(profile));
     if (profile.sso_session) out.push(config.ssoSessions.get(profile.sso_session) ?? {});
     next = profile.source_profile;
   }
@@ -113,12 +121,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
       kind: 'env',
       label: `environment (AWS_ACCESS_KEY_ID ${maskKeyId(env.AWS_ACCESS_KEY_ID)})`,
       reason: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set and AWS_PROFILE is not',
-      fingerprint: digest([
-        'env',
-        env.AWS_ACCESS_KEY_ID,
-        env.AWS_SECRET_ACCESS_KEY,
-        env.AWS_SESSION_TOKEN ?? '',
-      ]),
+      fingerprint: digest(['env', env.AWS_ACCESS_KEY_ID]),
     };
   }
 

@@ -3,7 +3,6 @@
  * rename), merged under a lock so that concurrent writers for different registries all survive.
  * A file that cannot be read or parsed, or is of another format, is treated as empty and rebuilt.
  */
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -16,6 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { hash } from '../hash';
 import type { Logger } from '../log';
 import { freshness, isCacheEntry, type CacheEntry } from './entry';
 import { acquireLock } from './lock';
@@ -108,7 +108,7 @@ export class FileCache implements TokenCache {
     fetch: () => Promise<T>,
   ): Promise<T | undefined> {
     this.ensureDir();
-    const name = createHash('sha256').update(entryKey(identity, host)).digest('hex').slice(0, 24);
+    const name = hash(entryKey(identity, host)).slice(0, 24);
     const result = await acquireLock(join(this.options.dir, `fetch-${name}.lock`), {
       waitMs: this.options.lockWaitMs,
       staleMs: this.options.lockWaitMs,

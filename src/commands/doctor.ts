@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { freshness } from '../cache/entry';
 import { FileCache } from '../cache/file-cache';
 import type { Context } from '../context';
-import { loadDoctorProbe } from '../ecr-loader';
+import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
 import { maskKeyId, resolveIdentity, type Identity } from '../identity';
 import { mappingFor } from '../mapping';

@@ -1,7 +1,7 @@
 /** `get`: a registry key on stdin, credentials on stdout, from the cache or a fresh ECR token. */
 import { freshness, type CacheEntry } from '../cache/entry';
 import type { Context } from '../context';
-import { loadEcr } from '../ecr-loader';
+import { loadEcr } from '../lazy';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
 import { resolveIdentity, type Identity } from '../identity';
 import { mappingFor } from '../mapping';

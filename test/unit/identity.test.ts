@@ -28,11 +28,32 @@ describe('resolveIdentity', () => {
     expect(JSON.stringify(id)).not.toContain('AKIDEXAMPLE000000001');
   });
 
-  it('tells different keys, secrets and session tokens apart', () => {
+  it('tells keys apart by their key ID, the name of a key pair or a session', () => {
     const a = resolveIdentity({ ...base, ...keys }).fingerprint;
     expect(resolveIdentity({ ...base, ...keys }).fingerprint).toBe(a);
-    expect(resolveIdentity({ ...base, ...keys, AWS_SECRET_ACCESS_KEY: 'other' }).fingerprint).not.toBe(a);
-    expect(resolveIdentity({ ...base, ...keys, AWS_SESSION_TOKEN: 't' }).fingerprint).not.toBe(a);
+    expect(
+      resolveIdentity({ ...base, ...keys, AWS_ACCESS_KEY_ID: 'ASIDEXAMPLE000000002' }).fingerprint,
+    ).not.toBe(a);
+    // Secret values take no part: a mistyped secret is the same (failing) identity.
+    expect(resolveIdentity({ ...base, ...keys, AWS_SECRET_ACCESS_KEY: 'other' }).fingerprint).toBe(a);
+  });
+
+  it('keeps secrets in the credentials file out of the fingerprint, but follows key IDs', () => {
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[default]\naws_access_key_id = AKIDONE\naws_secret_access_key = s1\n',
+    );
+    const one = resolveIdentity(base).fingerprint;
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[default]\naws_access_key_id = AKIDONE\naws_secret_access_key = s2\n',
+    );
+    expect(resolveIdentity(base).fingerprint).toBe(one);
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[default]\naws_access_key_id = AKIDTWO\naws_secret_access_key = s1\n',
+    );
+    expect(resolveIdentity(base).fingerprint).not.toBe(one);
   });
 
   it('prefers AWS_PROFILE over env keys, as the SDK does', () => {
