@@ -5,17 +5,37 @@
  * parse them; the single executable bundles them as lazily evaluated modules instead (a V8 code
  * cache rules out import()).
  */
+import { mkdirSync } from 'node:fs';
 import type * as Operator from './commands/operator';
 import type * as DoctorProbe from './doctor-probe';
 import type * as Ecr from './ecr';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-export function loadEcr(): typeof Ecr {
+
+/**
+ * On Node 22.1 and newer, keep V8's compiled code for the SDK bundle (half a megabyte: compiling it
+ * is about a fifth of a cache miss) in a directory of our own, 0700, rather than the shared tmpdir
+ * default. Older Node has no compile cache; the single executable carries its own.
+ */
+function enableCompileCache(dir: string): void {
+  const { enableCompileCache } = require('node:module') as { enableCompileCache?: (dir: string) => unknown };
+  if (!enableCompileCache) return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    enableCompileCache(dir);
+  } catch {
+    // a cache we cannot write only costs time
+  }
+}
+
+export function loadEcr(compileCacheDir: string): typeof Ecr {
+  enableCompileCache(compileCacheDir);
   return require('./ecr') as typeof Ecr;
 }
 
 /** `doctor`'s probe, which also carries the STS client. */
-export function loadDoctorProbe(): typeof DoctorProbe {
+export function loadDoctorProbe(compileCacheDir: string): typeof DoctorProbe {
+  enableCompileCache(compileCacheDir);
   return require('./doctor-probe') as typeof DoctorProbe;
 }
 

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 export interface Settings {
   cacheDir: string;
   cacheDisabled: boolean;
+  /** V8's compiled SDK bundle, on Node versions that can keep it. */
+  compileCacheDir: string;
   /** A path, or `-` for stderr. */
   logFile: string;
   logLevel: LogLevel;
@@ -41,6 +43,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     cacheDir,
     cacheDisabled: isTruthy(env.AWS_ECR_DISABLE_CACHE),
+    compileCacheDir: join(cacheDir, 'compile-cache'),
     logFile: logFile === '-' ? '-' : resolve(expandHome(logFile)),
     logLevel: LOG_LEVELS.includes(level) ? level : 'info',
     timeoutMs,

@@ -163,7 +163,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
       identity.kind === 'instance-profile'
         ? ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_ENDPOINT
         : undefined;
-    const probe = await loadDoctorProbe().probe(
+    const probe = await loadDoctorProbe(ctx.settings.compileCacheDir).probe(
       registry,
       {
         env: ctx.env,

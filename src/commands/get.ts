@@ -38,7 +38,7 @@ async function fetchEntry(
     remaining,
   );
   try {
-    const { fetchToken } = loadEcr();
+    const { fetchToken } = loadEcr(ctx.settings.compileCacheDir);
     const token = await fetchToken(
       registry,
       {
