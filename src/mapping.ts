@@ -58,7 +58,8 @@ function fromFile(registry: Registry, path: string): Mapping | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new MappingConfigError(`${path}: ${(err as Error).message}`);
   }
   let parsed: unknown;

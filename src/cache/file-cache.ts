@@ -107,16 +107,25 @@ export class FileCache implements TokenCache {
     ready: () => boolean,
     fetch: () => Promise<T>,
   ): Promise<T | undefined> {
-    this.ensureDir();
     const name = hash(entryKey(identity, host)).slice(0, 24);
-    const result = await acquireLock(join(this.options.dir, `fetch-${name}.lock`), {
-      waitMs: this.options.lockWaitMs,
-      staleMs: this.options.lockWaitMs,
-      satisfied: () => {
-        this.snapshot = undefined;
-        return ready();
-      },
-    });
+    let result;
+    try {
+      this.ensureDir();
+      result = await acquireLock(join(this.options.dir, `fetch-${name}.lock`), {
+        waitMs: this.options.lockWaitMs,
+        staleMs: this.options.lockWaitMs,
+        satisfied: () => {
+          this.snapshot = undefined;
+          return ready();
+        },
+      });
+    } catch (err) {
+      // An unwritable cache directory costs the coordination, not the token.
+      this.options.logger.warn('cannot lock in the cache directory; fetching without it', {
+        reason: (err as Error).message,
+      });
+      return fetch();
+    }
     if (result.kind === 'satisfied') return undefined;
     if (result.kind === 'timeout') {
       this.options.logger.warn('gave up waiting for another process fetching the same token', { host });

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedCache, useFixture } from '../support/fixture';
-import { REGISTRY, runHelper } from '../support/helper';
+import { HELPER, REGISTRY, runHelper } from '../support/helper';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 const f = useFixture();
@@ -115,5 +116,36 @@ describe('store, erase, list, version', () => {
       status: 1,
       stdout: 'Unknown credential action `frobnicate`\n',
     });
+  });
+});
+
+describe('a cache it cannot write', () => {
+  const asRoot = process.getuid?.() === 0;
+  const runuser = asRoot && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
+  it.skipIf(asRoot && !runuser)('still answers, and leaves the cache file as it was', async () => {
+    // A cache directory owned by root, read-only for the user running the helper.
+    seed(7);
+    chmodSync(f.box.home, 0o755);
+    chmodSync(f.box.cacheDir, 0o755);
+    chmodSync(join(f.box.cacheDir, 'token-cache.json'), 0o644);
+    const before = readFileSync(join(f.box.cacheDir, 'token-cache.json'));
+    const args = ['get'];
+    const command = asRoot ? 'runuser' : HELPER;
+    const argv = asRoot ? ['-u', 'nobody', '--', HELPER, ...args] : args;
+    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(command, argv, {
+        env: env({ AWS_ECR_LOG_FILE: '-', AWS_ECR_CACHE_DIR: f.box.cacheDir }),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (status) => done({ status, stdout, stderr }));
+      child.stdin.end(REGISTRY);
+    });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
+    expect(run.stderr).toContain('could not write the token cache');
+    expect(readFileSync(join(f.box.cacheDir, 'token-cache.json')).equals(before)).toBe(true);
   });
 });

@@ -226,3 +226,14 @@ describe('get failures', () => {
     expect(f.ecr.calls.map((c) => c.status)).toEqual([400, 400, 200]);
   });
 });
+
+describe('an unusable cache directory', () => {
+  it('costs the cache, not the token', async () => {
+    writeFileSync(join(f.box.home, 'plain-file'), '');
+    const env = withKeys({ AWS_ECR_CACHE_DIR: join(f.box.home, 'plain-file', 'ecr'), AWS_ECR_LOG_FILE: '-' });
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
+    expect(run.stderr).toContain('cannot lock in the cache directory');
+  });
+});
