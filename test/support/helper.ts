@@ -50,8 +50,8 @@ export class Sandbox {
   }
 
   /**
-   * The environment of a machine with no credentials at all. IMDS is pointed at a closed loopback
-   * port so that nothing ever reaches 169.254.169.254.
+   * The environment of a machine with no credentials at all. IMDS and STS are pointed at a closed
+   * loopback port so that nothing ever reaches 169.254.169.254 or AWS; tests override them.
    */
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
@@ -60,6 +60,7 @@ export class Sandbox {
       AWS_CONFIG_FILE: join(this.home, '.aws', 'config'),
       AWS_SHARED_CREDENTIALS_FILE: join(this.home, '.aws', 'credentials'),
       AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...extra,
     };

@@ -1,0 +1,72 @@
+/**
+ * The npm package's bin, `node dist/docker-credential-ecr-login.cjs`, which the rest of the suite
+ * does not run (it drives the single executable): its lazily required bundles must be found beside
+ * it, and a cache hit must load none of them.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startFakeSts } from '../fakes';
+import { useFixture } from '../support/fixture';
+import { REGISTRY, ROOT } from '../support/helper';
+
+const SCRIPT = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
+const f = useFixture();
+
+/** Run the node script, recording which files it loaded (require.cache at exit). */
+function runScript(args: string[], input: string, env: NodeJS.ProcessEnv) {
+  const record = join(f.box.home, 'record-loaded.cjs');
+  const loadedFile = join(f.box.home, `loaded-${Date.now()}-${Math.random()}.txt`);
+  writeFileSync(
+    record,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedFile)}, Object.keys(require.cache).join('\\n')));`,
+  );
+  return new Promise<{ status: number | null; stdout: string; loaded: string[] }>((done) => {
+    const child = spawn(process.execPath, ['--require', record, SCRIPT, ...args], { env });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.on('close', (status) =>
+      done({
+        status,
+        stdout,
+        loaded: readFileSync(loadedFile, 'utf8')
+          .split('\n')
+          .map((p) => p.split('/').pop()!),
+      }),
+    );
+    child.stdin.end(input);
+  });
+}
+
+describe('node dist/docker-credential-ecr-login.cjs', () => {
+  it('loads the SDK bundle on a miss and nothing but itself on a hit', async () => {
+    const miss = await runScript(['get'], REGISTRY, f.env());
+    expect(miss.status).toBe(0);
+    expect(JSON.parse(miss.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
+    expect(miss.loaded).toContain('ecr-sdk.cjs');
+
+    const hit = await runScript(['get'], REGISTRY, f.env());
+    expect(hit.status).toBe(0);
+    expect(f.ecr.calls).toHaveLength(1);
+    expect(hit.loaded.filter((file) => file.endsWith('.cjs') && file !== 'record-loaded.cjs')).toEqual([
+      'docker-credential-ecr-login.cjs',
+    ]);
+  });
+
+  it('finds the operator and doctor bundles beside it', async () => {
+    const policy = await runScript(['policy'], '', f.env());
+    expect(policy.status).toBe(0);
+    expect(policy.loaded).toContain('operator.cjs');
+    const sts = await startFakeSts();
+    f.stopLater(() => sts.close());
+    const doctor = await runScript(
+      ['doctor', REGISTRY, '--json'],
+      '',
+      f.env({ AWS_ENDPOINT_URL_STS: sts.url }),
+    );
+    expect(JSON.parse(doctor.stdout)).toMatchObject({ host: REGISTRY, token: { ok: true } });
+    expect(sts.calls.map((c) => c.action)).toEqual(['GetCallerIdentity']);
+    expect(doctor.loaded).toEqual(expect.arrayContaining(['operator.cjs', 'doctor-sdk.cjs']));
+  });
+});
