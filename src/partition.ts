@@ -30,9 +30,6 @@ const ECR_HOST_SUFFIX: Record<ArnPartition, string> = {
   'aws-iso-f': 'csp.hci.ic.gov',
 };
 
-export const ACCOUNT_PATTERN = /^\d{12}$/;
-export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
-
 /** The ARN partition of a region; `aws` for anything without a known prefix (and for `*`). */
 export function partitionOfRegion(region: string): ArnPartition {
   for (const [prefix, partition] of BY_REGION_PREFIX) if (region.startsWith(prefix)) return partition;

@@ -51,10 +51,13 @@ const suffixPattern = Object.keys(PARTITION_BY_SUFFIX)
   .map((s) => s.replace(/\./g, '\\.'))
   .join('|');
 
+const ACCOUNT = '\\d{12}';
+const REGION = '[a-z]{2,}(?:-[a-z]+)+-\\d{1,2}';
+export const ACCOUNT_PATTERN = new RegExp(`^${ACCOUNT}$`);
+export const REGION_PATTERN = new RegExp(`^${REGION}$`);
+
 // account . dkr.ecr | dkr-ecr [-fips] . region . partition suffix
-const PRIVATE_HOST = new RegExp(
-  `^(\\d{12})\\.dkr[.-]ecr(-fips)?\\.([a-z]{2,}(?:-[a-z]+)+-\\d{1,2})\\.(${suffixPattern})$`,
-);
+const PRIVATE_HOST = new RegExp(`^(${ACCOUNT})\\.dkr[.-]ecr(-fips)?\\.(${REGION})\\.(${suffixPattern})$`);
 
 /**
  * Reduce a credential-helper key to a lower-case hostname, or undefined when the key cannot name

@@ -26,9 +26,9 @@ import {
 import { findOnPath } from '../docker-routing';
 import { parseFlags, UsageError, type Flags } from '../flags';
 import { unifiedDiff } from '../line-diff';
-import { ACCOUNT_PATTERN, ecrHost, REGION_PATTERN } from '../partition';
+import { ecrHost } from '../partition';
 import { tellUser, writeText } from '../protocol';
-import { parseRegistry } from '../registry';
+import { ACCOUNT_PATTERN, parseRegistry, REGION_PATTERN } from '../registry';
 import { BINARY } from './version';
 
 export const CONFIGURE_USAGE = `Usage: ${BINARY} configure [--registry HOST]... [--public] [--account ID --region REGION]
@@ -104,7 +104,7 @@ function sameProgram(a: string, b: string): boolean {
     if (ra === rb) return true;
     const sa = statSync(ra);
     const sb = statSync(rb);
-    // The build ships the same bundle as .cjs and as a plain executable.
+    // Two copies of the same file (an npm bin beside a copied executable) are the same program.
     return sa.size === sb.size && sa.size < 8 * 1024 * 1024 && readFileSync(ra).equals(readFileSync(rb));
   } catch {
     return false;

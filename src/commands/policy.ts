@@ -6,9 +6,9 @@
  */
 import type { Context } from '../context';
 import { parseFlags, UsageError } from '../flags';
-import { ACCOUNT_PATTERN, arnPartition, partitionOfRegion, REGION_PATTERN } from '../partition';
+import { arnPartition, partitionOfRegion } from '../partition';
 import { tellUser, writeText } from '../protocol';
-import { parseRegistry, type Registry } from '../registry';
+import { ACCOUNT_PATTERN, parseRegistry, REGION_PATTERN, type Registry } from '../registry';
 import { BINARY } from './version';
 
 export const POLICY_USAGE = `Usage: ${BINARY} policy [--push] [--registry HOST]... [--account ID] [--region REGION]
