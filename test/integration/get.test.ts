@@ -152,6 +152,26 @@ describe('get with other credential sources', () => {
     expect(f.ecr.calls).toHaveLength(1);
   });
 
+  it('sends the EKS Pod Identity token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, read at each fetch', async () => {
+    const ecs = await startFakeEcsCredentials({
+      path: '/v1/credentials',
+      authorization: 'projected-token-1',
+    });
+    f.stopLater(() => ecs.close());
+    const tokenFile = join(f.box.home, 'eks-pod-identity-token');
+    writeFileSync(tokenFile, 'projected-token-1');
+    const env = f.box.env({
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+      AWS_ENDPOINT_URL_ECR: f.ecr.url,
+    });
+    expect((await runHelper(['get'], { input: REGISTRY, env })).status).toBe(0);
+    expect(ecs.requests.map((r) => [r.path, r.authorization])).toEqual([
+      ['/v1/credentials', 'projected-token-1'],
+    ]);
+    expect(f.ecr.calls[0].accessKeyId).toBe(ecs.credentials.AccessKeyId);
+  });
+
   it('uses the instance profile over IMDSv2, and a warm get makes no IMDS request', async () => {
     const imds = await startFakeImds();
     f.stopLater(() => imds.close());
