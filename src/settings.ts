@@ -48,6 +48,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: LOG_LEVELS.includes(level) ? level : 'info',
     timeoutMs,
     connectTimeoutMs: seconds(env.AWS_ECR_CONNECT_TIMEOUT, Math.min(3_000, timeoutMs)),
-    lockWaitMs: seconds(env.AWS_ECR_LOCK_TIMEOUT, timeoutMs + 2_000),
+    // Half the budget: a waiter whose holder is stuck still has time to fetch on its own.
+    lockWaitMs: seconds(env.AWS_ECR_LOCK_TIMEOUT, timeoutMs / 2),
   };
 }

@@ -50,6 +50,23 @@ describe('single flight across processes', () => {
     expect(run.ms).toBeLessThan(5_000);
     expect(f.ecr.calls).toHaveLength(2);
   });
+  it('a waiter whose holder is stuck fetches on its own within the budget', async () => {
+    f.ecr.setBehaviour('hang');
+    const holder = spawn(HELPER, ['get'], { env: env() });
+    holder.stdin.end(REGISTRY);
+    try {
+      await waitFor(() => f.ecr.calls.length === 1);
+      holder.kill('SIGSTOP');
+      f.ecr.setBehaviour('ok');
+      const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '3' }) });
+      expect(run.status).toBe(0);
+      expect(run.ms).toBeLessThan(3_000);
+      expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[1].passwords[0]);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+  });
 });
 
 describe('bounded time', () => {
