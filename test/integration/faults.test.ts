@@ -50,6 +50,22 @@ describe('single flight across processes', () => {
     expect(run.ms).toBeLessThan(5_000);
     expect(f.ecr.calls).toHaveLength(2);
   });
+  it('a fetch for one registry does not hold up another registry', async () => {
+    f.ecr.setBehaviour('hang');
+    const stuck = spawn(HELPER, ['get'], { env: env() });
+    stuck.stdin.end(registry(0));
+    try {
+      await waitFor(() => f.ecr.calls.length === 1);
+      f.ecr.setBehaviour('ok');
+      const other = await runHelper(['get'], { input: registry(1), env: env() });
+      expect(other.status).toBe(0);
+      expect(other.ms).toBeLessThan(2_000);
+    } finally {
+      stuck.kill('SIGKILL');
+      await new Promise((r) => stuck.once('exit', r));
+    }
+  });
+
   it('a waiter whose holder is stuck fetches on its own within the budget', async () => {
     f.ecr.setBehaviour('hang');
     const holder = spawn(HELPER, ['get'], { env: env() });
