@@ -4,8 +4,8 @@
  * `credHelpers[<bare host>]` first, then `credsStore`, then the static `auths` file store; a
  * credHelpers key spelled `https://host` is never looked up.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import {
   ConfigError,
   dockerTarget,
@@ -105,4 +105,35 @@ export function findOnPath(name: string, pathVar: string | undefined): string | 
     }
   }
   return undefined;
+}
+
+function sameProgram(a: string, b: string): boolean {
+  try {
+    const ra = realpathSync(a);
+    const rb = realpathSync(b);
+    if (ra === rb) return true;
+    const sa = statSync(ra);
+    const sb = statSync(rb);
+    // Two copies of the same file (an npm bin beside a copied executable) are the same program.
+    return sa.size === sb.size && sa.size < 8 * 1024 * 1024 && readFileSync(ra).equals(readFileSync(rb));
+  } catch {
+    return false;
+  }
+}
+
+export interface HelperOnPath {
+  /** The executable docker will run, if any. */
+  found?: string;
+  /** Whether that is this program (and not, say, Amazon's Go helper earlier on PATH). */
+  isThisProgram: boolean;
+  self: string;
+}
+
+export function helperOnPath(env: NodeJS.ProcessEnv, name = 'docker-credential-ecr-login'): HelperOnPath {
+  const found = findOnPath(name, env.PATH);
+  // The script node runs, or for the single executable the executable itself (its argv[1] is
+  // whatever name the shell was given).
+  const candidates = [process.argv[1], process.execPath].filter((p): p is string => !!p);
+  const self = candidates.find((p) => isAbsolute(p)) ?? process.execPath;
+  return { found, isThisProgram: !!found && candidates.some((c) => sameProgram(found, c)), self };
 }

@@ -4,8 +4,6 @@
  * Operator output: the summary on stdout, warnings and errors on stderr, exit 1 on any error with
  * the existing file untouched.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Context } from '../context';
 import {
   ConfigError,
@@ -23,7 +21,7 @@ import {
   writeConfig,
   type Target,
 } from '../docker-config';
-import { findOnPath } from '../docker-routing';
+import { helperOnPath } from '../docker-routing';
 import { parseFlags, UsageError, type Flags } from '../flags';
 import { unifiedDiff } from '../line-diff';
 import { ecrHost } from '../partition';
@@ -97,37 +95,17 @@ function hostsFrom(flags: Flags<typeof SPEC>): string[] {
 // ---------------------------------------------------------------------------------------------
 // Is the helper where docker will look for it?
 
-function sameProgram(a: string, b: string): boolean {
-  try {
-    const ra = realpathSync(a);
-    const rb = realpathSync(b);
-    if (ra === rb) return true;
-    const sa = statSync(ra);
-    const sb = statSync(rb);
-    // Two copies of the same file (an npm bin beside a copied executable) are the same program.
-    return sa.size === sb.size && sa.size < 8 * 1024 * 1024 && readFileSync(ra).equals(readFileSync(rb));
-  } catch {
-    return false;
-  }
-}
-
 function checkPath(env: NodeJS.ProcessEnv): void {
-  const found = findOnPath(BINARY, env.PATH);
-  if (!found) {
+  const helper = helperOnPath(env);
+  if (!helper.found) {
     tellUser(
       `warning: no executable named ${BINARY} on PATH, so docker cannot run the helper ` +
         `("executable file not found in $PATH"). Install it: npm install -g ecr-login, or copy ` +
         `dist/${BINARY} into a directory on PATH such as /usr/local/bin`,
     );
-    return;
-  }
-  // The script node runs, or for the single executable the executable itself (its argv[1] is
-  // whatever name the shell was given).
-  const candidates = [process.argv[1], process.execPath].filter((p): p is string => !!p);
-  if (!candidates.some((self) => sameProgram(found, self))) {
-    const self = candidates.find((p) => isAbsolute(p)) ?? process.execPath;
+  } else if (!helper.isThisProgram) {
     tellUser(
-      `note: docker will run ${found}, the first ${BINARY} on PATH, which is not this program (${self})`,
+      `note: docker will run ${helper.found}, the first ${BINARY} on PATH, which is not this program (${helper.self})`,
     );
   }
 }

@@ -14,7 +14,7 @@ import { maskKeyId, resolveIdentity, type Identity } from '../identity';
 import { mappingFor } from '../mapping';
 import { writeJson, writeText } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
-import { dockerRouting, ecrHostsInDockerConfig, findOnPath, type DockerRouting } from '../docker-routing';
+import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker-routing';
 import type { ErrorSummary, Probe } from '../doctor-probe';
 import { pullPolicy } from './policy';
 import { BINARY } from './version';
@@ -121,10 +121,16 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
   }
   report.registry = registry;
   report.docker = dockerRouting(ctx.env, registry.host);
-  report.helperOnPath = findOnPath(BINARY, ctx.env.PATH);
+  const helper = helperOnPath(ctx.env, BINARY);
+  report.helperOnPath = helper.found;
   if (!report.docker.routed) report.problems.push(report.docker.detail);
-  if (!report.helperOnPath) {
+  if (!helper.found) {
     report.problems.push(`no executable named ${BINARY} on PATH: docker cannot run the helper`);
+  } else if (!helper.isThisProgram) {
+    report.problems.push(
+      `docker will run ${helper.found}, the first ${BINARY} on PATH, which is not this program (${helper.self}): ` +
+        "an older install or Amazon's Go helper comes first; remove it or put this one earlier on PATH",
+    );
   }
 
   let identity: Identity;

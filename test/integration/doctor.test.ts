@@ -170,6 +170,22 @@ describe('doctor', () => {
     expect(run.stdout).toContain('no executable named docker-credential-ecr-login on PATH');
   });
 
+  it('spots another docker-credential-ecr-login earlier on PATH (an old install, the Go helper)', async () => {
+    const shadow = join(f.box.home, 'shadow');
+    mkdirSync(shadow);
+    writeFileSync(join(shadow, 'docker-credential-ecr-login'), '#!/bin/sh\necho go-helper\n', {
+      mode: 0o755,
+    });
+    const env = f.env();
+    const run = await runHelper(['doctor', REGISTRY, '--offline'], {
+      env: { ...env, PATH: `${shadow}:${env.PATH}` },
+    });
+    expect(run.stdout).toContain(`docker will run ${join(shadow, 'docker-credential-ecr-login')}`);
+    expect(run.stdout).toContain('which is not this program');
+    const ours = await runHelper(['doctor', REGISTRY, '--offline'], { env });
+    expect(ours.stdout).not.toContain('which is not this program');
+  });
+
   it('rejects a host that is not ECR and unknown options', async () => {
     const notEcr = await runHelper(['doctor', 'ghcr.io', '--offline'], { env: f.env() });
     expect(notEcr.status).toBe(1);
