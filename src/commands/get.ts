@@ -73,7 +73,13 @@ async function refresh(
   };
   const fetched = await cache.singleFlight(identity.fingerprint, registry.host, isFresh, async () => {
     logger.info('fetching token', { host: registry.host, identity: identity.label });
+    const started = Date.now();
     const entry = await fetchEntry(ctx, registry, identity, deadline, progress);
+    logger.info('fetched token', {
+      host: registry.host,
+      ms: Date.now() - started,
+      expiresAt: new Date(entry.expiresAt).toISOString(),
+    });
     try {
       await cache.put(identity.fingerprint, entry);
     } catch (err) {
@@ -111,7 +117,10 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     return notFound();
   }
   const cached = ctx.cache.get(identity.fingerprint, registry.host);
-  if (cached && freshness(cached) === 'fresh') return answer(key, cached);
+  if (cached && freshness(cached) === 'fresh') {
+    ctx.logger.debug('cache hit', { host: registry.host, identity: identity.label });
+    return answer(key, cached);
+  }
 
   try {
     const progress: Progress = { stage: 'lock' };

@@ -114,8 +114,13 @@ describe('get with env keys', () => {
 
   it('keeps secrets out of the log and carries on when the log cannot be written', async () => {
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_LOG_LEVEL: 'debug' }) });
+    await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_ECR_LOG_LEVEL: 'debug' }) });
     const log = readFileSync(join(f.box.cacheDir, 'log', 'ecr-login.log'), 'utf8');
     expect(log).toContain('fetching token');
+    expect(log).toContain('debug cache hit host="123456789012.dkr.ecr.us-west-2.amazonaws.com"');
+    expect(log).toMatch(
+      /info fetched token host="123456789012.dkr.ecr.us-west-2.amazonaws.com" ms="\d+" expiresAt="20/,
+    );
     expect(statSync(join(f.box.cacheDir, 'log', 'ecr-login.log')).mode & 0o777).toBe(0o600);
     for (const secret of [JSON.parse(run.stdout).Secret, KEYS.AWS_SECRET_ACCESS_KEY])
       expect(log).not.toContain(secret);
