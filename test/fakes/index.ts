@@ -7,3 +7,4 @@ export * from './sts';
 export * from './docker-engine';
 export * from './tls';
 export * from './connect-proxy';
+export * from './sso';

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSts } from '../fakes';
+import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSso, startFakeSts } from '../fakes';
 import { useFixture } from '../support/fixture';
 import { KEYS, REGISTRY, runHelper } from '../support/helper';
 
@@ -51,6 +52,54 @@ describe('profiles and web identity through STS', () => {
     await runHelper(['get'], { input: REGISTRY, env });
     expect(sts.calls).toHaveLength(1);
     expect(f.ecr.calls).toHaveLength(1);
+  });
+
+  it('uses an IAM Identity Center (SSO) profile from the token `aws sso login` cached', async () => {
+    const accessToken = 'sso-access-token-from-aws-sso-login';
+    const sso = await startFakeSso(accessToken);
+    f.stopLater(() => sso.close());
+    writeAwsFile(
+      'config',
+      [
+        '[profile dev]',
+        'sso_session = corp',
+        'sso_account_id = 123456789012',
+        'sso_role_name = ECRPull',
+        'region = us-west-2',
+        '[sso-session corp]',
+        'sso_start_url = https://corp.awsapps.com/start',
+        'sso_region = us-east-1',
+        '',
+      ].join('\n'),
+    );
+    const cacheDir = join(f.box.home, '.aws', 'sso', 'cache');
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(
+      join(cacheDir, `${createHash('sha1').update('corp').digest('hex')}.json`),
+      JSON.stringify({
+        accessToken,
+        expiresAt: new Date(Date.now() + 8 * 3600_000).toISOString(),
+        region: 'us-east-1',
+        startUrl: 'https://corp.awsapps.com/start',
+      }),
+    );
+    const env = f.box.env({
+      AWS_PROFILE: 'dev',
+      AWS_ENDPOINT_URL_ECR: f.ecr.url,
+      AWS_ENDPOINT_URL_SSO: sso.url,
+    });
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(sso.requests).toEqual([
+      expect.objectContaining({
+        accountId: '123456789012',
+        roleName: 'ECRPull',
+        bearerToken: accessToken,
+        status: 200,
+      }),
+    ]);
+    expect(f.ecr.calls[0].accessKeyId).toBe(sso.credentials.accessKeyId);
   });
 
   it('uses web identity (IRSA, GitLab on EKS) when no keys or profile are set', async () => {
