@@ -15,7 +15,7 @@ import { createTunnelAgent, startConnectProxy, type ConnectProxy } from './conne
 import { startFakeEcr, type FakeEcr } from './ecr';
 import { makeTestCa, type TestCa } from './tls';
 
-const KEY = 'AKIAFAKEPROXYTEST001';
+const KEY = 'AKIDFAKEPROXYTEST001';
 const SECRET = 'proxy/secret/for/tests/only/00000000000';
 const credentials = { accessKeyId: KEY, secretAccessKey: SECRET };
 

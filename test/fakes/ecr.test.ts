@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ecr-public';
 import { ECR_PUBLIC_TARGET, ECR_TARGET, startFakeEcr, type FakeEcr } from './ecr';
 
-const KEY = 'AKIAFAKEECRLOGIN0001';
+const KEY = 'AKIDFAKEECRLOGIN0001';
 const SECRET = 'fake/secret/for/tests/only/0000000000000';
 
 let servers: FakeEcr[] = [];

@@ -8,7 +8,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { startFakeSts, type FakeSts } from './sts';
 
 const BASE = {
-  accessKeyId: 'AKIAFAKEBASEUSER0001',
+  accessKeyId: 'AKIDFAKEBASEUSER0001',
   secretAccessKey: 'base/secret/for/tests/only/000000000000',
 };
 const ALICE = {
