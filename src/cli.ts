@@ -9,7 +9,7 @@ import { store } from './commands/store';
 import { BINARY, version } from './commands/version';
 import { createContext, type Context } from './context';
 import { loadOperatorCommands } from './lazy';
-import { InputTooLargeError, NOT_FOUND, readStdin, writeLine, writeText } from './protocol';
+import { InputTooLargeError, NOT_FOUND, readStdin, tellUser, writeLine, writeText } from './protocol';
 
 const USAGE = `Usage: ${BINARY} <store|get|erase|list|version>
        ${BINARY} doctor [HOST...] [--offline] [--json]
@@ -82,10 +82,13 @@ function main(): void {
       process.exit(code);
     },
     (err: unknown) => {
-      if (err instanceof InputTooLargeError && action === 'get') {
+      const message = `ecr-login: ${(err as Error)?.message ?? String(err)}`;
+      if (action === 'get') {
+        // Docker fails the pull on any other answer, even for registries that are not ECR.
         writeLine(NOT_FOUND);
+        if (!(err instanceof InputTooLargeError)) tellUser(message);
       } else {
-        writeLine(`ecr-login: ${(err as Error)?.message ?? String(err)}`);
+        writeLine(message);
       }
       context?.logger.error('command failed', { action, error: (err as Error)?.stack });
       process.exit(1);

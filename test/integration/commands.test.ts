@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedCache, useFixture } from '../support/fixture';
@@ -147,5 +147,27 @@ describe('a cache it cannot write', () => {
     expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
     expect(run.stderr).toContain('could not write the token cache');
     expect(readFileSync(join(f.box.cacheDir, 'token-cache.json')).equals(before)).toBe(true);
+  });
+});
+
+describe('an unexpected failure in get', () => {
+  it('still answers not-found on stdout, with the reason on stderr and no stack trace', async () => {
+    // A directory as stdin: reading it fails with EISDIR, which no caller should ever send.
+    const dir = openSync(f.box.home, 'r');
+    try {
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(HELPER, ['get'], { env: env(), stdio: [dir, 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d: Buffer) => (stdout += d));
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        child.on('close', (status) => done({ status, stdout, stderr }));
+      });
+      expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
+      expect(run.stderr).toMatch(/^ecr-login: .*EISDIR/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      closeSync(dir);
+    }
   });
 });
