@@ -96,6 +96,8 @@ export class FileCache implements TokenCache {
   }
 
   async remove(host: string): Promise<void> {
+    // `docker logout` of a registry we hold nothing for writes nothing (and creates no directory).
+    if (!Object.values(this.read().entries).some((entry) => entry.host === host)) return;
     await this.update((entries) => {
       for (const [key, entry] of Object.entries(entries)) if (entry.host === host) delete entries[key];
     });

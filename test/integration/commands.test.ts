@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedCache, useFixture } from '../support/fixture';
@@ -79,6 +79,16 @@ describe('store, erase, list, version', () => {
     expect(JSON.parse((await runHelper(['list'], { env: env() })).stdout)).toEqual({});
     await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(f.ecr.calls).toHaveLength(1);
+  });
+
+  it('erase with nothing cached writes nothing', async () => {
+    expect(
+      await runHelper(['erase'], { input: REGISTRY, env: env({ AWS_ECR_LOG_LEVEL: 'off' }) }),
+    ).toMatchObject({
+      status: 0,
+      stdout: '',
+    });
+    expect(existsSync(f.box.cacheDir)).toBe(false);
   });
 
   it('erase of a registry it does not know succeeds quietly', async () => {
