@@ -353,7 +353,7 @@ export function planEdit(data: JsonObject, request: PlanRequest): Plan {
       }
       warnings.push(
         `with credsStore = "${HELPER_NAME}" every registry goes to this helper: other registries get no ` +
-          `credentials, and \`docker login\` to them is accepted but not saved; prefer credHelpers per registry`,
+          `credentials, and \`docker login\` to them fails (this helper keeps no passwords); prefer credHelpers per registry`,
       );
     }
   }

@@ -64,6 +64,19 @@ describe('store, erase, list, version', () => {
     expect(JSON.parse(get.stdout).Secret).not.toBe('pasted-password');
   });
 
+  it('refuses to store a login for a registry that is not ECR, saying why', async () => {
+    const payload = JSON.stringify({
+      ServerURL: 'https://index.docker.io/v1/',
+      Username: 'me',
+      Secret: 'hub-pass',
+    });
+    const run = await runHelper(['store'], { input: payload, env: env() });
+    expect(run.status).toBe(1);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(run.stdout).toContain('https://index.docker.io/v1/ is not an ECR registry');
+    expect(run.stdout).not.toContain('hub-pass');
+  });
+
   it('refuses a malformed store payload with one line and exit 1', async () => {
     const run = await runHelper(['store'], { input: 'not json', env: env() });
     expect(run.status).toBe(1);
