@@ -142,6 +142,12 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
       });
       return answer(key, stale);
     }
+    // ECR Public serves anonymous pulls: with no AWS credentials at all, going anonymous is the
+    // expected outcome, not an error worth a line on every pull.
+    if (registry.service === 'ecr-public' && (err as Error)?.name === 'CredentialsProviderError') {
+      ctx.logger.info('no AWS credentials: public.ecr.aws is pulled anonymously', { host: registry.host });
+      return notFound();
+    }
     ctx.logger.error(line, { error: (err as Error)?.name });
     tellUser(line);
     return notFound();

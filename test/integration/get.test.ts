@@ -244,6 +244,25 @@ describe('get failures', () => {
     expect(f.ecr.calls).toHaveLength(0);
   });
 
+  it('stays quiet for ECR Public when there are no credentials: the pull goes anonymous', async () => {
+    const run = await runHelper(['get'], {
+      input: 'public.ecr.aws',
+      env: f.box.env({ AWS_ENDPOINT_URL_ECR_PUBLIC: f.ecr.url, AWS_EC2_METADATA_DISABLED: 'true' }),
+    });
+    expect(run).toMatchObject({
+      status: 1,
+      stdout: 'credentials not found in native keychain\n',
+      stderr: '',
+    });
+    // A refusal by AWS is still reported.
+    f.ecr.setBehaviour({ error: { type: 'AccessDeniedException', message: 'denied' } });
+    const denied = await runHelper(['get'], {
+      input: 'public.ecr.aws',
+      env: withKeys({ AWS_ENDPOINT_URL_ECR_PUBLIC: f.ecr.url }),
+    });
+    expect(denied.stderr).toContain('access denied');
+  });
+
   it('retries throttling and server errors, then succeeds', async () => {
     f.ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
