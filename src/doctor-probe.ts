@@ -66,7 +66,9 @@ export async function probe(
     result.accessKeyId = credentials.accessKeyId;
   } catch (err) {
     result.credentialsError = summarize(err);
-    if (imdsEndpoint) result.imdsTokenRequest = await checkImdsToken(imdsEndpoint, options.connectTimeoutMs);
+    if (imdsEndpoint) {
+      result.imdsTokenRequest = await checkImdsToken(imdsEndpoint, Math.min(options.connectTimeoutMs, 2_000));
+    }
     return result;
   }
   const sts = new STSClient({

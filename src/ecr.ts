@@ -116,8 +116,9 @@ export function credentialChain(region: string, options: FetchOptions) {
   const clientConfig = { ...httpSettings(options), region };
   const chain = fromNodeProviderChain({
     profile: options.mapping?.profile,
-    // IMDS and the container endpoint: per-request timeout and one retry each.
-    timeout: Math.min(options.connectTimeoutMs, 2_000),
+    // IMDS and the container endpoint are on the host or the link: they answer in milliseconds or
+    // not at all, so one second and one retry each (a non-EC2 machine must not stall every pull).
+    timeout: Math.min(options.connectTimeoutMs, 1_000),
     maxRetries: 1,
     logger: sdkLogger(options.logger),
     clientConfig,
