@@ -9,6 +9,12 @@ export interface CacheEntry {
   /** Epoch milliseconds. */
   issuedAt: number;
   expiresAt: number;
+  /**
+   * ECR Public when no AWS credentials exist at all: there is no token, and the pull goes
+   * anonymous. Remembered briefly so that each pull does not wait again on credential sources
+   * that are not there (IMDS off EC2 takes seconds to fail).
+   */
+  anonymous?: boolean;
 }
 
 export type Freshness = 'fresh' | 'stale' | 'expired';
@@ -36,6 +42,7 @@ export function isCacheEntry(value: unknown): value is CacheEntry {
     typeof v.username === 'string' &&
     typeof v.password === 'string' &&
     typeof v.issuedAt === 'number' &&
-    typeof v.expiresAt === 'number'
+    typeof v.expiresAt === 'number' &&
+    (v.anonymous === undefined || typeof v.anonymous === 'boolean')
   );
 }

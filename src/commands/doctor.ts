@@ -20,7 +20,7 @@ import { pullPolicy } from './policy';
 import { BINARY } from './version';
 
 interface CacheReport {
-  state: 'disabled' | 'empty' | 'fresh' | 'stale' | 'expired';
+  state: 'disabled' | 'empty' | 'anonymous' | 'fresh' | 'stale' | 'expired';
   file?: string;
   mode?: string;
   freshUntil?: string;
@@ -57,6 +57,13 @@ function cacheReport(ctx: Context, identity: Identity, host: string): CacheRepor
   const mode = existsSync(file) ? (statSync(file).mode & 0o777).toString(8).padStart(4, '0') : undefined;
   const entry = ctx.cache.get(identity.fingerprint, host);
   if (!entry) return { state: 'empty', file, mode };
+  if (entry.anonymous)
+    return {
+      state: 'anonymous',
+      file,
+      mode,
+      expiresAt: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
+    };
   return {
     state: freshness(entry),
     file,

@@ -8,15 +8,19 @@ import { mappingFor } from '../mapping';
 import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 
-function answer(serverUrl: string, entry: CacheEntry): number {
-  writeCredentials({ ServerURL: serverUrl, Username: entry.username, Secret: entry.password });
-  return 0;
-}
-
 function notFound(): number {
   writeLine(NOT_FOUND);
   return 1;
 }
+
+function answer(serverUrl: string, entry: CacheEntry): number {
+  if (entry.anonymous) return notFound();
+  writeCredentials({ ServerURL: serverUrl, Username: entry.username, Secret: entry.password });
+  return 0;
+}
+
+/** How long an ECR Public pull stays anonymous after finding no AWS credentials at all. */
+const ANONYMOUS_MS = 10 * 60_000;
 
 /** Where a `get` is in its work, so that a timeout can say what hung. */
 interface Progress {
@@ -118,7 +122,10 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
   }
   const cached = ctx.cache.get(identity.fingerprint, registry.host);
   if (cached && freshness(cached) === 'fresh') {
-    ctx.logger.debug('cache hit', { host: registry.host, identity: identity.label });
+    ctx.logger.debug(cached.anonymous ? 'cache hit: anonymous' : 'cache hit', {
+      host: registry.host,
+      identity: identity.label,
+    });
     return answer(key, cached);
   }
 
@@ -134,7 +141,7 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
   } catch (err) {
     const stale = ctx.cache.get(identity.fingerprint, registry.host);
     const line = describeFailure(err, registry, identity);
-    if (stale && freshness(stale) === 'stale' && mayServeStale(err)) {
+    if (stale && !stale.anonymous && freshness(stale) === 'stale' && mayServeStale(err)) {
       ctx.logger.warn('refresh failed; serving the cached token until it expires', {
         host: registry.host,
         expiresAt: new Date(stale.expiresAt).toISOString(),
@@ -145,7 +152,17 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     // ECR Public serves anonymous pulls: with no AWS credentials at all, going anonymous is the
     // expected outcome, not an error worth a line on every pull.
     if (registry.service === 'ecr-public' && (err as Error)?.name === 'CredentialsProviderError') {
-      ctx.logger.info('no AWS credentials: public.ecr.aws is pulled anonymously', { host: registry.host });
+      ctx.logger.info('no AWS credentials: pulled anonymously for the next minutes', { host: registry.host });
+      const now = Date.now();
+      const anonymous = { host: registry.host, service: registry.service, username: '', password: '' };
+      await ctx.cache
+        .put(identity.fingerprint, {
+          ...anonymous,
+          issuedAt: now,
+          expiresAt: now + 2 * ANONYMOUS_MS,
+          anonymous: true,
+        })
+        .catch(() => {});
       return notFound();
     }
     ctx.logger.error(line, { error: (err as Error)?.name });

@@ -33,7 +33,7 @@ export function list(ctx: Context): number {
     return identityByHost.get(host);
   };
   for (const { identity, entry } of ctx.cache.entries()) {
-    if (identity === identityFor(entry.host) && freshness(entry) !== 'expired') {
+    if (!entry.anonymous && identity === identityFor(entry.host) && freshness(entry) !== 'expired') {
       registries[`https://${entry.host}`] = entry.username;
     }
   }

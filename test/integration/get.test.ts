@@ -263,6 +263,38 @@ describe('get failures', () => {
     expect(denied.stderr).toContain('access denied');
   });
 
+  it('remembers for a while that ECR Public has no credentials here, so later pulls do not wait on IMDS', async () => {
+    const imds = await startFakeImds({ behaviour: 'hangTokenPut' });
+    f.stopLater(() => imds.close());
+    const env = f.box.env({
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_ENDPOINT_URL_ECR_PUBLIC: f.ecr.url,
+    });
+    const first = await runHelper(['get'], { input: 'public.ecr.aws', env });
+    expect(first).toMatchObject({
+      status: 1,
+      stdout: 'credentials not found in native keychain\n',
+      stderr: '',
+    });
+    const tried = imds.requests.length;
+    expect(tried).toBeGreaterThan(0);
+    const second = await runHelper(['get'], { input: 'public.ecr.aws', env });
+    expect(second).toMatchObject({
+      status: 1,
+      stdout: 'credentials not found in native keychain\n',
+      stderr: '',
+    });
+    expect(imds.requests).toHaveLength(tried);
+    expect(second.ms).toBeLessThan(first.ms);
+    expect(JSON.parse((await runHelper(['list'], { env })).stdout)).toEqual({});
+    // docker logout clears it; credentials that appear (another identity) are used at once.
+    await runHelper(['erase'], { input: 'public.ecr.aws', env });
+    await runHelper(['get'], { input: 'public.ecr.aws', env });
+    expect(imds.requests.length).toBeGreaterThan(tried);
+    const withKeysNow = await runHelper(['get'], { input: 'public.ecr.aws', env: { ...env, ...KEYS } });
+    expect(withKeysNow.status).toBe(0);
+  });
+
   it('retries throttling and server errors, then succeeds', async () => {
     f.ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
