@@ -52,6 +52,14 @@ function withoutSecrets(profile: Record<string, string>): Record<string, string>
   return Object.fromEntries(Object.entries(profile).filter(([key]) => !SECRET_KEYS.has(key)));
 }
 
+/**
+ * ECS puts a per-task secret-ish UUID in the credentials path (anyone on the task's network who
+ * knows it gets the role); logs and terminals get only its start.
+ */
+export function maskCredentialsPath(uri: string): string {
+  return uri.replace(/\/([0-9a-f-]{8})[0-9a-f-]{12,}$/i, '/$1…');
+}
+
 export function maskKeyId(keyId: string): string {
   return keyId.length > 8 ? `${keyId.slice(0, 4)}…${keyId.slice(-4)}` : '…';
 }
@@ -154,7 +162,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   if (containerUri) {
     return {
       kind: 'container',
-      label: `container credentials (${containerUri})`,
+      label: `container credentials (${maskCredentialsPath(containerUri)})`,
       reason: env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
         ? 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set: the ECS task role'
         : 'AWS_CONTAINER_CREDENTIALS_FULL_URI is set: EKS Pod Identity or a custom credentials endpoint',

@@ -129,6 +129,11 @@ describe('resolveIdentity', () => {
     const a = resolveIdentity({ ...base, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/a' });
     const b = resolveIdentity({ ...base, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/b' });
     expect(a.label).toBe('container credentials (http://169.254.170.2/v2/credentials/a)');
+    const task = resolveIdentity({
+      ...base,
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+    });
+    expect(task.label).toBe('container credentials (http://169.254.170.2/v2/credentials/0f1e2d3c…)');
     expect(a.fingerprint).not.toBe(b.fingerprint);
   });
 
