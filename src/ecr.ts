@@ -137,8 +137,10 @@ export function clientConfig(registry: Registry, options: FetchOptions, credenti
     region: registry.region,
     useFipsEndpoint: registry.fips,
     useDualstackEndpoint: registry.dualStack,
-    maxAttempts: 4,
-    retryMode: 'standard',
+    // The SDK's default is 3 attempts; one more fits the budget. AWS_MAX_ATTEMPTS and
+    // AWS_RETRY_MODE, when set, are the user's to decide, as in every other AWS tool.
+    ...(options.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 4 }),
+    ...(options.env.AWS_RETRY_MODE ? {} : { retryMode: 'standard' }),
     logger: sdkLogger(options.logger),
     ...httpSettings(options),
     credentials,

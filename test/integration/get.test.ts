@@ -295,6 +295,14 @@ describe('get failures', () => {
     expect(withKeysNow.status).toBe(0);
   });
 
+  it('honours AWS_MAX_ATTEMPTS like any AWS tool', async () => {
+    f.ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
+    const run = await runHelper(['get'], { input: REGISTRY, env: withKeys({ AWS_MAX_ATTEMPTS: '1' }) });
+    expect(run.status).toBe(1);
+    expect(f.ecr.calls).toHaveLength(1);
+    expect(run.stderr).toContain('ThrottlingException');
+  });
+
   it('retries throttling and server errors, then succeeds', async () => {
     f.ecr.setBehaviour({ error: { type: 'ThrottlingException', message: 'Rate exceeded' }, times: 2 });
     const run = await runHelper(['get'], { input: REGISTRY, env: withKeys() });
