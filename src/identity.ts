@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { hash } from './hash';
-import { loadSharedConfig, type SharedConfig } from './ini';
+import { configFilePath, credentialsFilePath, loadSharedConfig, type SharedConfig } from './ini';
 import type { Mapping } from './mapping';
 
 export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
@@ -26,17 +26,6 @@ export interface Identity {
   /** The per-registry profile or role that applied, if any. */
   mapping?: Mapping;
 }
-
-const PROFILE_CREDENTIAL_KEYS = [
-  'aws_access_key_id',
-  'role_arn',
-  'credential_process',
-  'sso_session',
-  'sso_start_url',
-  'sso_account_id',
-  'web_identity_token_file',
-  'login_session',
-];
 
 const ECS_HOST = 'http://169.254.170.2';
 const IMDS_DEFAULT = 'http://169.254.169.254';
@@ -64,8 +53,18 @@ export function maskKeyId(keyId: string): string {
   return keyId.length > 8 ? `${keyId.slice(0, 4)}…${keyId.slice(-4)}` : '…';
 }
 
+/** The SDK's tests for a profile that resolves to credentials (static, role, web identity, SSO, process, login). */
 function yieldsCredentials(profile: Record<string, string> | undefined): boolean {
-  return !!profile && PROFILE_CREDENTIAL_KEYS.some((k) => profile[k]);
+  if (!profile) return false;
+  const has = (key: string) => !!profile[key];
+  return (
+    (has('aws_access_key_id') && has('aws_secret_access_key')) ||
+    (has('role_arn') &&
+      (has('source_profile') || has('credential_source') || has('web_identity_token_file'))) ||
+    ['sso_start_url', 'sso_account_id', 'sso_session', 'sso_region', 'sso_role_name'].some(has) ||
+    has('credential_process') ||
+    has('login_session')
+  );
 }
 
 /** The profile and everything it borrows from (source_profile chain, sso-session), for hashing. */
@@ -135,6 +134,9 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
 
   const config = loadSharedConfig(env);
   const name = profileName || 'default';
+  // Sources below the profile do not depend on it, but a wrong guess about which profile the SDK
+  // would use must never make two different setups share a cache key.
+  const setup = [profileName ?? '', configFilePath(env), credentialsFilePath(env)];
   const profile = config.profiles.get(name);
   if (yieldsCredentials(profile)) {
     return {
@@ -152,7 +154,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
       kind: 'web-identity',
       label: `web identity (assumes ${env.AWS_ROLE_ARN})`,
       reason: 'AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are set (IRSA or another OIDC federation)',
-      fingerprint: digest(['web-identity', env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME ?? '']),
+      fingerprint: digest(['web-identity', env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME ?? '', ...setup]),
     };
   }
 
@@ -166,18 +168,18 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
       reason: env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
         ? 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set: the ECS task role'
         : 'AWS_CONTAINER_CREDENTIALS_FULL_URI is set: EKS Pod Identity or a custom credentials endpoint',
-      fingerprint: digest(['container', containerUri, containerAuthorization(env)]),
+      fingerprint: digest(['container', containerUri, containerAuthorization(env), ...setup]),
     };
   }
 
-  const imdsDisabled =
-    env.AWS_EC2_METADATA_DISABLED && env.AWS_EC2_METADATA_DISABLED.toLowerCase() !== 'false';
+  // Exactly as the SDK: any value but the string "false" disables IMDS.
+  const imdsDisabled = !!env.AWS_EC2_METADATA_DISABLED && env.AWS_EC2_METADATA_DISABLED !== 'false';
   if (imdsDisabled) {
     return {
       kind: 'none',
       label: 'no credential source',
       reason: 'no keys, profile, web identity or container credentials, and AWS_EC2_METADATA_DISABLED is set',
-      fingerprint: digest(['none']),
+      fingerprint: digest(['none', ...setup]),
     };
   }
   const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_DEFAULT;
@@ -187,7 +189,7 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
     reason:
       'no keys, profile, web identity or container credentials are configured: the instance metadata service is last',
     // The same cache directory may be shared by several machines (a home on NFS).
-    fingerprint: digest(['instance-profile', endpoint, hostname()]),
+    fingerprint: digest(['instance-profile', endpoint, hostname(), ...setup]),
   };
 }
 

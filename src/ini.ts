@@ -1,35 +1,54 @@
-/** Just enough of the AWS shared config/credentials file format to tell which profile signs. */
+/**
+ * The AWS shared config and credentials files, read the way the SDK for JavaScript reads them
+ * (@smithy/core's parseIni and loadSharedConfigFiles), so that the identity fingerprint names the
+ * profile the SDK will actually sign with. Where the two disagreed, one identity's token could be
+ * served to another.
+ */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export type Sections = Map<string, Record<string, string>>;
 
+/** `[prefix name]` or `[prefix "name"]`: the SDK's section grammar, names included. */
+const PREFIXED_SECTION = /^([\w-]+)\s(["'])?([\w-@+.%:/]+)\2$/;
+const KNOWN_PREFIXES = new Set(['profile', 'sso-session', 'services']);
+
+/**
+ * Section name (`profile.x`, `sso-session.y`, or a bare name as written) → key → value. Comments start at `#` or `;` at the start of a line or after white
+ * space. A key with an empty value opens a sub-section whose indented keys are stored as
+ * `parent.key`. Keys keep their case. Prefixed sections with an unknown prefix are dropped.
+ */
 export function parseIni(text: string): Sections {
   const sections: Sections = new Map();
-  let current: Record<string, string> | undefined;
-  let lastKey: string | undefined;
+  let current: string | undefined;
+  let subSection: string | undefined;
   for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\uFEFF/, '');
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
-    const header = /^\[\s*([^\]]+?)\s*\]/.exec(trimmed);
-    if (header) {
-      current = sections.get(header[1]) ?? {};
-      sections.set(header[1], current);
-      lastKey = undefined;
+    const line = raw.split(/(^|\s)[;#]/)[0].trim();
+    if (line.startsWith('[') && line.endsWith(']')) {
+      const name = line.slice(1, -1);
+      const prefixed = PREFIXED_SECTION.exec(name);
+      current = prefixed
+        ? KNOWN_PREFIXES.has(prefixed[1])
+          ? `${prefixed[1]}.${prefixed[3]}`
+          : undefined
+        : name;
+      subSection = undefined;
       continue;
     }
-    if (!current) continue;
-    // Indented lines continue the previous key (nested settings such as `s3 =`).
-    if (/^\s/.test(line) && lastKey) {
-      current[lastKey] += '\n' + trimmed;
+    if (current === undefined) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (value === '') {
+      subSection = key;
       continue;
     }
-    const eq = trimmed.indexOf('=');
-    if (eq < 0) continue;
-    lastKey = trimmed.slice(0, eq).trim().toLowerCase();
-    current[lastKey] = trimmed.slice(eq + 1).trim();
+    if (subSection && raw.trimStart() === raw) subSection = undefined;
+    const values = sections.get(current) ?? {};
+    values[subSection ? `${subSection}.${key}` : key] = value;
+    sections.set(current, values);
   }
   return sections;
 }
@@ -42,12 +61,21 @@ function readOptional(path: string): string {
   }
 }
 
+function home(env: NodeJS.ProcessEnv): string {
+  return env.HOME || homedir();
+}
+
+/** As the SDK resolves them: the variable, with a leading `~/` expanded, or the default. */
 export function configFilePath(env: NodeJS.ProcessEnv): string {
-  return env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
+  return expandHome(env.AWS_CONFIG_FILE || join(home(env), '.aws', 'config'), env);
 }
 
 export function credentialsFilePath(env: NodeJS.ProcessEnv): string {
-  return env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
+  return expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(home(env), '.aws', 'credentials'), env);
+}
+
+function expandHome(path: string, env: NodeJS.ProcessEnv): string {
+  return path.startsWith('~/') ? join(home(env), path.slice(2)) : path;
 }
 
 export interface SharedConfig {
@@ -56,18 +84,18 @@ export interface SharedConfig {
 }
 
 /**
- * Profiles as the SDK sees them: `[profile x]` (or `[default]`) in the config file, `[x]` in the
+ * Profiles as the SDK merges them: `[profile x]` or `[default]` in the config file, `[x]` in the
  * credentials file, the credentials file winning key by key.
  */
 export function loadSharedConfig(env: NodeJS.ProcessEnv): SharedConfig {
   const profiles = new Map<string, Record<string, string>>();
   const ssoSessions = new Map<string, Record<string, string>>();
-  for (const [name, values] of parseIni(readOptional(configFilePath(env)))) {
-    const profile = /^profile\s+(.+)$/.exec(name);
-    const sso = /^sso-session\s+(.+)$/.exec(name);
-    if (profile) profiles.set(profile[1], { ...profiles.get(profile[1]), ...values });
-    else if (sso) ssoSessions.set(sso[1], values);
-    else if (name === 'default') profiles.set(name, { ...profiles.get(name), ...values });
+  // The config file's `[profile default]` replaces its `[default]` whole, as in the SDK.
+  const config = parseIni(readOptional(configFilePath(env)));
+  if (config.has('default')) profiles.set('default', config.get('default')!);
+  for (const [name, values] of config) {
+    if (name.startsWith('profile.')) profiles.set(name.slice('profile.'.length), values);
+    else if (name.startsWith('sso-session.')) ssoSessions.set(name.slice('sso-session.'.length), values);
   }
   for (const [name, values] of parseIni(readOptional(credentialsFilePath(env)))) {
     profiles.set(name, { ...profiles.get(name), ...values });

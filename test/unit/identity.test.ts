@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,6 +140,36 @@ describe('resolveIdentity', () => {
   it('falls back to the instance profile, or to nothing when IMDS is disabled', () => {
     expect(resolveIdentity(base).kind).toBe('instance-profile');
     expect(resolveIdentity({ ...base, AWS_EC2_METADATA_DISABLED: 'true' }).kind).toBe('none');
+    expect(resolveIdentity({ ...base, AWS_EC2_METADATA_DISABLED: 'false' }).kind).toBe('instance-profile');
+  });
+});
+
+describe('setups that must never share a cache key', () => {
+  it('a credentials file named with ~/ is read (as the SDK reads it), not mistaken for no credentials', () => {
+    mkdirSync(join(dir, '.aws'), { recursive: true });
+    writeFileSync(
+      join(dir, '.aws', 'prod-creds'),
+      '[default]\naws_access_key_id = AKIDPROD\naws_secret_access_key = s\n',
+    );
+    const prod = resolveIdentity({ ...base, AWS_SHARED_CREDENTIALS_FILE: '~/.aws/prod-creds' });
+    expect(prod.kind).toBe('profile');
+    expect(prod.fingerprint).not.toBe(resolveIdentity(base).fingerprint);
+  });
+
+  it('profiles the SDK would skip still key apart when they fall through to the same source', () => {
+    writeFileSync(
+      join(dir, 'config'),
+      '[profile prod]\nregion = us-east-1\n[profile dev]\nregion = us-east-1\n',
+    );
+    const noImds = { ...base, AWS_EC2_METADATA_DISABLED: 'true' };
+    const prod = resolveIdentity({ ...noImds, AWS_PROFILE: 'prod' });
+    const dev = resolveIdentity({ ...noImds, AWS_PROFILE: 'dev' });
+    expect(prod.kind).toBe('none');
+    expect(prod.fingerprint).not.toBe(dev.fingerprint);
+  });
+
+  it('AWS_EC2_METADATA_DISABLED is "false" to enable, anything else disables, as in the SDK', () => {
+    expect(resolveIdentity({ ...base, AWS_EC2_METADATA_DISABLED: 'FALSE' }).kind).toBe('none');
     expect(resolveIdentity({ ...base, AWS_EC2_METADATA_DISABLED: 'false' }).kind).toBe('instance-profile');
   });
 });
