@@ -205,8 +205,9 @@ export function loadConfig(path: string): LoadedConfig {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      const reason = (err as Error).message.split('\n')[0].slice(0, 200);
-      throw new ConfigError(`${path} is not valid JSON (${reason}); fix or move it, nothing was changed`);
+      throw new ConfigError(
+        `${path} is not valid JSON (${jsonErrorWithoutExcerpt(err)}); fix or move it, nothing was changed`,
+      );
     }
   }
   if (!isObject(data)) throw new ConfigError(`${path} does not hold a JSON object; nothing was changed`);
@@ -245,10 +246,26 @@ export function hasCredentials(entry: unknown): boolean {
 
 /** Serialized config text with every secret field's value masked, for showing a diff. */
 export function maskSecrets(text: string): string {
-  return text.replace(
-    /("(auth|password|identitytoken|registrytoken)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
-    (_m, prefix: string) => `${prefix}"<redacted>"`,
+  return (
+    text
+      .replace(
+        /("(auth|password|identitytoken|registrytoken)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
+        (_m, prefix: string) => `${prefix}"<redacted>"`,
+      )
+      // a proxy URL's password: http://user:secret@proxy:3128
+      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@/\s"]+@/gi, '$1<redacted>@')
   );
+}
+
+/**
+ * Why JSON.parse failed, without the excerpt of the file V8 quotes (which can be part of a saved
+ * credential): only the position, when the message gives one.
+ */
+export function jsonErrorWithoutExcerpt(err: unknown): string {
+  const message = (err as Error)?.message ?? '';
+  const position = /position (\d+)|line (\d+) column (\d+)/.exec(message);
+  if (!position) return 'not valid JSON';
+  return position[1] ? `at position ${position[1]}` : `at line ${position[2]} column ${position[3]}`;
 }
 
 // ---------------------------------------------------------------------------------------------

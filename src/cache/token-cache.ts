@@ -5,6 +5,8 @@
 import type { CacheEntry } from './entry';
 
 export interface TokenCache {
+  /** The file behind the cache; undefined when caching is off. */
+  readonly file?: string;
   /** The entry this identity holds for this registry host, whatever its freshness. */
   get(identity: string, host: string): CacheEntry | undefined;
   /** Every entry, with the identity that holds it. */

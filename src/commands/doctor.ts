@@ -6,7 +6,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { freshness } from '../cache/entry';
-import { FileCache } from '../cache/file-cache';
 import type { Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
@@ -52,8 +51,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const IMDS_ENDPOINT = 'http://169.254.169.254';
 
 function cacheReport(ctx: Context, identity: Identity, host: string): CacheReport {
-  if (!(ctx.cache instanceof FileCache)) return { state: 'disabled' };
+  // Not `instanceof FileCache`: the npm build loads this command from a bundle with its own copy.
   const file = ctx.cache.file;
+  if (!file) return { state: 'disabled' };
   const mode = existsSync(file) ? (statSync(file).mode & 0o777).toString(8).padStart(4, '0') : undefined;
   const entry = ctx.cache.get(identity.fingerprint, host);
   if (!entry) return { state: 'empty', file, mode };

@@ -141,6 +141,21 @@ describe('configure: the docker config', () => {
     expect(backups()).toEqual([]);
   });
 
+  it('--dry-run masks a proxy password, and a broken file is reported without quoting it', async () => {
+    // The proxies block sits right above the change, so the diff shows it as context.
+    writeConfig({ proxies: { default: { httpsProxy: 'http://alice:S3cretProxyPw@proxy.corp:3128' } } });
+    const run = await configure(['--registry', REGISTRY, '--dry-run']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('http://alice:<redacted>@proxy.corp:3128');
+    expect(run.stdout + run.stderr).not.toContain('S3cretProxyPw');
+
+    writeConfig({}, 0o600, '{"auths":{"x":{"auth":c3VwZXJzZWNyZXQ}}}');
+    const broken = await configure(['--registry', REGISTRY]);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain('is not valid JSON');
+    expect(broken.stdout + broken.stderr).not.toContain('c3VwZX');
+  });
+
   it('--dry-run on a missing file diffs against /dev/null and creates nothing', async () => {
     const run = await configure(['--public', '--dry-run']);
     expect(run.status).toBe(0);
