@@ -1,12 +1,14 @@
 /**
- * A lock file shared by processes: created with O_EXCL, holding the owner's pid and host so that a
- * lock left by a killed process is recognised at once (same host) or after `staleMs` (any host).
+ * A lock file shared by processes: created with O_EXCL, holding the owner's pid, host and PID
+ * namespace so that a lock left by a killed process is recognised at once (same host and
+ * namespace) or after `staleMs` (anywhere else).
  */
 import {
   closeSync,
   linkSync,
   openSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -39,7 +41,7 @@ function tryCreate(path: string): Lock | undefined {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw err;
   }
-  const owner = `${process.pid} ${hostname()} ${Date.now()}`;
+  const owner = `${process.pid} ${hostname()} ${pidNamespace()} ${Date.now()}`;
   try {
     writeSync(fd, owner);
   } finally {
@@ -66,9 +68,25 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Containers that share the host's name (`--network host`) and a mounted cache directory see other
+ * PID numbers: a pid is only meaningful within its PID namespace.
+ */
+function readPidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid').replace(/\s/g, '');
+  } catch {
+    return '-';
+  }
+}
+
+let namespace: string | undefined;
+const pidNamespace = (): string => (namespace ??= readPidNamespace());
+
 function isStale(path: string, content: string, staleMs: number): boolean {
-  const [pid, host] = content.split(' ');
-  if (host === hostname() && Number(pid) > 0 && !processIsAlive(Number(pid))) return true;
+  const [pid, host, ns] = content.split(' ');
+  const sameSpace = host === hostname() && ns === pidNamespace();
+  if (sameSpace && Number(pid) > 0 && !processIsAlive(Number(pid))) return true;
   try {
     return Date.now() - statSync(path).mtimeMs > staleMs;
   } catch {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,13 +35,21 @@ describe('acquireLock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     const pid = child.pid!;
     const path = join(dir, 'c.lock');
-    writeFileSync(path, `${pid} ${hostname()} ${Date.now()}`);
+    writeFileSync(path, `${pid} ${hostname()} ${readlinkSync('/proc/self/ns/pid')} ${Date.now()}`);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const started = Date.now();
     const result = await acquireLock(path, { waitMs: 5_000, staleMs: 60_000 });
     expect(result.kind).toBe('acquired');
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('does not judge a pid from another PID namespace (a container sharing the host name)', async () => {
+    const path = join(dir, 'e.lock');
+    // A pid that is dead here, in a namespace that is not ours.
+    writeFileSync(path, `999999 ${hostname()} pid:[1] ${Date.now()}`);
+    expect((await acquireLock(path, { waitMs: 50, staleMs: 60_000 })).kind).toBe('timeout');
+    expect((await acquireLock(path, { waitMs: 1_000, staleMs: 200 })).kind).toBe('acquired');
   });
 
   it('takes over a lock from another host only once it is older than staleMs', async () => {
