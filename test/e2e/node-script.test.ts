@@ -3,40 +3,29 @@
  * does not run (it drives the single executable): its lazily required bundles must be found beside
  * it, and a cache hit must load none of them.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeSts } from '../fakes';
 import { useFixture } from '../support/fixture';
-import { REGISTRY, ROOT } from '../support/helper';
+import { REGISTRY, ROOT, runProcess } from '../support/helper';
 
 const SCRIPT = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
 const f = useFixture();
 
 /** Run the node script, recording which files it loaded (require.cache at exit). */
-function runScript(args: string[], input: string, env: NodeJS.ProcessEnv) {
+async function runScript(args: string[], input: string, env: NodeJS.ProcessEnv) {
   const record = join(f.box.home, 'record-loaded.cjs');
   const loadedFile = join(f.box.home, `loaded-${Date.now()}-${Math.random()}.txt`);
   writeFileSync(
     record,
     `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedFile)}, Object.keys(require.cache).join('\\n')));`,
   );
-  return new Promise<{ status: number | null; stdout: string; loaded: string[] }>((done) => {
-    const child = spawn(process.execPath, ['--require', record, SCRIPT, ...args], { env });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.on('close', (status) =>
-      done({
-        status,
-        stdout,
-        loaded: readFileSync(loadedFile, 'utf8')
-          .split('\n')
-          .map((p) => p.split('/').pop()!),
-      }),
-    );
-    child.stdin.end(input);
-  });
+  const run = await runProcess(process.execPath, ['--require', record, SCRIPT, ...args], { env, input });
+  const loaded = readFileSync(loadedFile, 'utf8')
+    .split('\n')
+    .map((p) => p.split('/').pop()!);
+  return { ...run, loaded };
 }
 
 describe('node dist/docker-credential-ecr-login.cjs', () => {

@@ -3,11 +3,10 @@
  * from the fake ECS container endpoint, and the fake ECR (and ECR Public) reached through the
  * SDK's service-specific endpoint variables. Nothing leaves 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeEcr, startFakeEcsCredentials, type FakeEcr, type FakeEcsCredentials } from '../fakes';
-import { Sandbox } from '../support/helper';
+import { runProcess, Sandbox } from '../support/helper';
 
 export interface World {
   sandbox: Sandbox;
@@ -70,21 +69,11 @@ export interface Run {
   stderr: string;
 }
 
-/** Asynchronous on purpose: the fakes answer from this process while the child runs. */
-export function run(
+export async function run(
   command: string,
   args: string[],
   options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env, timeout: options.timeoutMs ?? 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
+  const { status, stdout, stderr } = await runProcess(command, args, options);
+  return { code: status, stdout, stderr };
 }

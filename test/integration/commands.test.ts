@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedCache, useFixture } from '../support/fixture';
-import { HELPER, REGISTRY, runHelper } from '../support/helper';
+import { HELPER, REGISTRY, runHelper, runProcess } from '../support/helper';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 const f = useFixture();
@@ -155,16 +155,9 @@ describe('a cache it cannot write', () => {
     const args = ['get'];
     const command = asRoot ? 'runuser' : HELPER;
     const argv = asRoot ? ['-u', 'nobody', '--', HELPER, ...args] : args;
-    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(command, argv, {
-        env: env({ AWS_ECR_LOG_FILE: '-', AWS_ECR_CACHE_DIR: f.box.cacheDir }),
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('close', (status) => done({ status, stdout, stderr }));
-      child.stdin.end(REGISTRY);
+    const run = await runProcess(command, argv, {
+      env: env({ AWS_ECR_LOG_FILE: '-', AWS_ECR_CACHE_DIR: f.box.cacheDir }),
+      input: REGISTRY,
     });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
@@ -178,14 +171,7 @@ describe('an unexpected failure in get', () => {
     // A directory as stdin: reading it fails with EISDIR, which no caller should ever send.
     const dir = openSync(f.box.home, 'r');
     try {
-      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-        const child = spawn(HELPER, ['get'], { env: env(), stdio: [dir, 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout!.on('data', (d: Buffer) => (stdout += d));
-        child.stderr!.on('data', (d: Buffer) => (stderr += d));
-        child.on('close', (status) => done({ status, stdout, stderr }));
-      });
+      const run = await runHelper(['get'], { env: env(), stdinFd: dir });
       expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
       expect(run.stderr).toMatch(/^ecr-login: .*EISDIR/);
       expect(run.stderr).not.toMatch(/\n\s+at /);

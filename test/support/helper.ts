@@ -21,20 +21,43 @@ export interface RunResult {
   ms: number;
 }
 
-export function runHelper(args: string[], options: { input?: string | Buffer; env: NodeJS.ProcessEnv }) {
+export interface RunOptions {
+  env: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** An open file descriptor to use as stdin instead of a pipe fed with `input`. */
+  stdinFd?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Any process, asynchronously: the fakes live in the test process and must answer while the child
+ * runs, which spawnSync would prevent.
+ */
+export function runProcess(command: string, args: string[], options: RunOptions) {
   return new Promise<RunResult>((done, fail) => {
     const started = performance.now();
-    const child = spawn(HELPER, args, { env: options.env });
+    const stdin = options.stdinFd ?? 'pipe';
+    const child = spawn(command, args, {
+      env: options.env,
+      stdio: [stdin, 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 20_000,
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
     child.on('close', (status) => done({ status, stdout, stderr, ms: performance.now() - started }));
-    // A helper that exits before reading stdin closes the pipe; that is not the test's failure.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A helper that exits before reading stdin closes the pipe; that is not the test's failure.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input ?? '');
+    }
   });
+}
+
+export function runHelper(args: string[], options: RunOptions) {
+  return runProcess(HELPER, args, options);
 }
 
 /** A throwaway HOME with nothing in it: no AWS files, no docker config, no cache. */
