@@ -1,7 +1,12 @@
 /** What every command works with, built once from the environment. */
 import { FileCache } from './cache/file-cache';
 import { NullCache, type TokenCache } from './cache/token-cache';
+import { resolveIdentity, type Identity } from './identity';
 import { createLogger, type Logger } from './log';
+import { mappingFor } from './mapping';
+import { tellUser } from './protocol';
+import type { Registry } from './registry';
+import { checkTrustedDir, type UntrustedPathError } from './safe-fs';
 import { loadSettings, type Settings } from './settings';
 
 export interface Context {
@@ -9,13 +14,34 @@ export interface Context {
   settings: Settings;
   logger: Logger;
   cache: TokenCache;
+  /** The cache directory when the helper may keep things in it (cache, log, code cache). */
+  stateDir: string | undefined;
+  /** What the trust rule refused (the cache directory, the log), for doctor. */
+  refused: UntrustedPathError[];
 }
 
+/**
+ * A cache directory that fails the trust rule (another user's, or writable by others) costs the
+ * cache, the log and the code cache, never the answer; the user is told once, with the fix.
+ */
 export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
   const settings = loadSettings(env);
-  const logger = createLogger(settings);
-  const cache = settings.cacheDisabled
-    ? new NullCache()
-    : new FileCache({ dir: settings.cacheDir, logger, lockWaitMs: settings.lockWaitMs });
-  return { env, settings, logger, cache };
+  const refused: UntrustedPathError[] = [];
+  const dirProblem = settings.cacheDir ? checkTrustedDir(settings.cacheDir) : undefined;
+  if (dirProblem) {
+    refused.push(dirProblem);
+    tellUser(`ecr-login: not using the cache in ${dirProblem.message}; fix: ${dirProblem.fix}`);
+  }
+  const stateDir = dirProblem ? undefined : settings.cacheDir;
+  const logger = createLogger(settings, stateDir, (problem) => refused.push(problem));
+  const cache =
+    settings.cacheDisabled || !stateDir
+      ? new NullCache()
+      : new FileCache({ dir: stateDir, logger, lockWaitMs: settings.lockWaitMs });
+  return { env, settings, logger, cache, stateDir, refused };
+}
+
+/** The identity that signs for this registry: the default chain, or the profile or role mapped to it. */
+export function identityFor(ctx: Context, registry: Registry): Identity {
+  return resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
 }

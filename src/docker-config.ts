@@ -31,8 +31,8 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { expandHome as expandHomePath } from './home';
 import { hostOf } from './registry';
 
 export const HELPER_NAME = 'ecr-login';
@@ -53,12 +53,15 @@ export interface Target {
   readFirst?: string;
 }
 
+/** The operator commands need a home for ~/.docker; without one they say so. */
 function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME || homedir();
+  return expandHome('~', env);
 }
 
 function expandHome(path: string, env: NodeJS.ProcessEnv): string {
-  return path === '~' || path.startsWith('~/') ? join(home(env), path.slice(1)) : path;
+  const expanded = expandHomePath(path, env);
+  if (expanded === undefined) throw new Error('no home directory: set HOME or DOCKER_CONFIG');
+  return expanded;
 }
 
 /** Where docker reads its config: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */

@@ -5,8 +5,8 @@
  * served to another.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { expandHome, homeDir } from './home';
 
 export type Sections = Map<string, Record<string, string>>;
 
@@ -54,6 +54,7 @@ export function parseIni(text: string): Sections {
 }
 
 function readOptional(path: string): string {
+  if (!path) return '';
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -61,21 +62,20 @@ function readOptional(path: string): string {
   }
 }
 
-function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME || homedir();
+function sharedFile(variable: string | undefined, name: string, env: NodeJS.ProcessEnv): string {
+  const home = homeDir(env);
+  // No home at all (a container user without a passwd entry): the default files do not exist.
+  const path = variable ? expandHome(variable, env) : home && join(home, '.aws', name);
+  return path ?? '';
 }
 
-/** As the SDK resolves them: the variable, with a leading `~/` expanded, or the default. */
+/** As the SDK resolves them: the variable, with a leading `~/` expanded, or the default; '' when there is no home. */
 export function configFilePath(env: NodeJS.ProcessEnv): string {
-  return expandHome(env.AWS_CONFIG_FILE || join(home(env), '.aws', 'config'), env);
+  return sharedFile(env.AWS_CONFIG_FILE, 'config', env);
 }
 
 export function credentialsFilePath(env: NodeJS.ProcessEnv): string {
-  return expandHome(env.AWS_SHARED_CREDENTIALS_FILE || join(home(env), '.aws', 'credentials'), env);
-}
-
-function expandHome(path: string, env: NodeJS.ProcessEnv): string {
-  return path.startsWith('~/') ? join(home(env), path.slice(2)) : path;
+  return sharedFile(env.AWS_SHARED_CREDENTIALS_FILE, 'credentials', env);
 }
 
 export interface SharedConfig {

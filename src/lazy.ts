@@ -6,36 +6,43 @@
  * cache rules out import()).
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as Operator from './commands/operator';
 import type * as DoctorProbe from './doctor-probe';
 import type * as Ecr from './ecr';
+import { checkTrustedTree } from './safe-fs';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
 /**
  * On Node 22.1 and newer, keep V8's compiled code for the SDK bundle (half a megabyte: compiling it
- * is about a fifth of a cache miss) in a directory of our own, 0700, rather than the shared tmpdir
- * default. Older Node has no compile cache; the single executable carries its own.
+ * is about a fifth of a cache miss) in the cache directory, never the shared tmpdir. Node runs what
+ * it finds there, so only in a directory that passes the trust rule (`stateDir` already did): ours
+ * and writable by nobody else, so nobody else can have put anything inside. Older Node has no
+ * compile cache; the single executable carries its own. The whole tree is checked, since a directory
+ * that once was writable by others may hold what they left there.
  */
-function enableCompileCache(dir: string): void {
+function enableCompileCache(stateDir: string | undefined): void {
   const { enableCompileCache } = require('node:module') as { enableCompileCache?: (dir: string) => unknown };
-  if (!enableCompileCache) return;
+  if (!enableCompileCache || !stateDir) return;
+  const dir = join(stateDir, 'compile-cache');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (checkTrustedTree(dir, 2)) return;
     enableCompileCache(dir);
   } catch {
     // a cache we cannot write only costs time
   }
 }
 
-export function loadEcr(compileCacheDir: string): typeof Ecr {
-  enableCompileCache(compileCacheDir);
+export function loadEcr(stateDir: string | undefined): typeof Ecr {
+  enableCompileCache(stateDir);
   return require('./ecr') as typeof Ecr;
 }
 
 /** `doctor`'s probe, which also carries the STS client. */
-export function loadDoctorProbe(compileCacheDir: string): typeof DoctorProbe {
-  enableCompileCache(compileCacheDir);
+export function loadDoctorProbe(stateDir: string | undefined): typeof DoctorProbe {
+  enableCompileCache(stateDir);
   return require('./doctor-probe') as typeof DoctorProbe;
 }
 

@@ -2,8 +2,9 @@
  * File logging for a helper whose stdout belongs to docker. Never throws and never writes to
  * stdout: when the log cannot be written the helper carries on without it.
  */
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, mkdirSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { checkTrustedDir, openOwnedForWriting, UntrustedPathError } from './safe-fs';
 import type { LogLevel, Settings } from './settings';
 
 export interface Logger {
@@ -42,25 +43,42 @@ function formatFields(fields: Record<string, unknown> | undefined): string {
     .join('');
 }
 
-export function createLogger(settings: Pick<Settings, 'logFile' | 'logLevel'>): Logger {
+/**
+ * `stateDir` is the cache directory when it passed the trust rule; the default log lives there and
+ * is off without it. The log directory is checked too, and the file is opened without following a
+ * symlink: a link planted at the log's path must never make us append to (or chmod) its target.
+ */
+export function createLogger(
+  settings: Pick<Settings, 'logFile' | 'logLevel'>,
+  stateDir: string | undefined,
+  onRefused: (problem: UntrustedPathError) => void = () => {},
+): Logger {
   const threshold = RANK[settings.logLevel];
+  const file = settings.logFile ?? (stateDir && join(stateDir, 'log', 'ecr-login.log'));
   let fd: number | undefined;
   let broken = false;
+
+  function openFile(path: string): number {
+    const { fd: opened, created } = openOwnedForWriting(path, constants.O_WRONLY | constants.O_APPEND);
+    if (created || fstatSync(opened).size <= LOG_MAX_BYTES) return opened;
+    closeSync(opened);
+    renameSync(path, path + '.1');
+    return openOwnedForWriting(path, constants.O_WRONLY | constants.O_APPEND).fd;
+  }
 
   function open(): number | undefined {
     if (fd !== undefined || broken) return fd;
     try {
-      if (settings.logFile === '-') return (fd = 2);
-      mkdirSync(dirname(settings.logFile), { recursive: true, mode: 0o700 });
-      fd = openSync(settings.logFile, 'a', 0o600);
-      const stat = fstatSync(fd);
-      if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
-      if (stat.size > LOG_MAX_BYTES) {
-        closeSync(fd);
-        renameSync(settings.logFile, settings.logFile + '.1');
-        fd = openSync(settings.logFile, 'a', 0o600);
-      }
-    } catch {
+      if (file === undefined) throw new Error('no log file');
+      if (file === '-') return (fd = 2);
+      const dir = dirname(file);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // A directory of the user's choosing (AWS_ECR_LOG_FILE) is theirs to judge; ours must pass.
+      const problem = settings.logFile ? undefined : checkTrustedDir(dir);
+      if (problem) throw problem;
+      fd = openFile(file);
+    } catch (err) {
+      if (err instanceof UntrustedPathError) onRefused(err);
       broken = true;
       fd = undefined;
     }

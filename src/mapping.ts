@@ -7,9 +7,9 @@
  *   ~/.ecr/config.json (or AWS_ECR_CONFIG):
  *   { "registries": { "<host or account>": { "profile": "central" } | { "roleArn": "arn:…" } } }
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from './registry';
+import { readRegularFile, UntrustedPathError } from './safe-fs';
 
 export interface Mapping {
   profile?: string;
@@ -20,9 +20,12 @@ export interface Mapping {
 
 export class MappingConfigError extends Error {}
 
-export function mappingConfigPath(env: NodeJS.ProcessEnv, cacheDir: string): string {
-  return env.AWS_ECR_CONFIG || join(cacheDir, 'config.json');
+export function mappingConfigPath(env: NodeJS.ProcessEnv, cacheDir: string | undefined): string | undefined {
+  return env.AWS_ECR_CONFIG || (cacheDir && join(cacheDir, 'config.json'));
 }
+
+/** Far more than any mapping table; a larger file is not parsed at every pull. */
+const MAPPING_FILE_LIMIT = 1024 * 1024;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
@@ -53,14 +56,23 @@ function fromEnv(registry: Registry, env: NodeJS.ProcessEnv): Mapping | undefine
   return validated({ profile, roleArn }, source);
 }
 
-function fromFile(registry: Registry, path: string): Mapping | undefined {
+/**
+ * The mapping file decides which identity signs, so it must be the user's own (or root's, for a
+ * machine-wide AWS_ECR_CONFIG) and writable by nobody else: a planted or tampered file is refused
+ * rather than ignored, since ignoring it would sign with another identity than the one configured.
+ * A file this user cannot even see (a root-owned ~/.ecr after `sudo docker pull`) is not theirs
+ * and counts as absent.
+ */
+function fromFile(registry: Registry, path: string | undefined): Mapping | undefined {
+  if (!path) return undefined;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, { maxBytes: MAPPING_FILE_LIMIT, owner: 'self-or-root' }).toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new MappingConfigError(`${path}: ${(err as Error).message}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return undefined;
+    const fix = err instanceof UntrustedPathError ? `; fix: ${err.fix}` : '';
+    throw new MappingConfigError(`${(err as Error).message}${fix}`);
   }
   let parsed: unknown;
   try {
@@ -83,7 +95,7 @@ function fromFile(registry: Registry, path: string): Mapping | undefined {
 export function mappingFor(
   registry: Registry,
   env: NodeJS.ProcessEnv,
-  cacheDir: string,
+  cacheDir: string | undefined,
 ): Mapping | undefined {
   return fromEnv(registry, env) ?? fromFile(registry, mappingConfigPath(env, cacheDir));
 }

@@ -1,14 +1,13 @@
 /** Everything the helper reads from its environment, in one place, with the documented defaults. */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { expandHome } from './home';
 
 export interface Settings {
-  cacheDir: string;
+  /** Undefined when there is no home directory to put it in and AWS_ECR_CACHE_DIR is unset. */
+  cacheDir: string | undefined;
   cacheDisabled: boolean;
-  /** V8's compiled SDK bundle, on Node versions that can keep it. */
-  compileCacheDir: string;
-  /** A path, or `-` for stderr. */
-  logFile: string;
+  /** AWS_ECR_LOG_FILE: a path, or `-` for stderr; undefined for the default, log/ in the cache directory. */
+  logFile: string | undefined;
   logLevel: LogLevel;
   /** Total time one `get` may spend on the network before it gives up. */
   timeoutMs: number;
@@ -26,8 +25,9 @@ export function isTruthy(value: string | undefined): boolean {
   return !!value && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
-function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+function absolute(path: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const expanded = path === undefined ? undefined : expandHome(path, env);
+  return expanded === undefined ? undefined : resolve(expanded);
 }
 
 function seconds(value: string | undefined, fallbackMs: number): number {
@@ -36,15 +36,14 @@ function seconds(value: string | undefined, fallbackMs: number): number {
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const cacheDir = resolve(expandHome(env.AWS_ECR_CACHE_DIR || '~/.ecr'));
+  const cacheDir = absolute(env.AWS_ECR_CACHE_DIR || '~/.ecr', env);
   const level = (env.AWS_ECR_LOG_LEVEL ?? '').trim().toLowerCase() as LogLevel;
-  const logFile = env.AWS_ECR_LOG_FILE || join(cacheDir, 'log', 'ecr-login.log');
+  const logFile = env.AWS_ECR_LOG_FILE || undefined;
   const timeoutMs = seconds(env.AWS_ECR_TIMEOUT, 10_000);
   return {
     cacheDir,
     cacheDisabled: isTruthy(env.AWS_ECR_DISABLE_CACHE),
-    compileCacheDir: join(cacheDir, 'compile-cache'),
-    logFile: logFile === '-' ? '-' : resolve(expandHome(logFile)),
+    logFile: logFile === '-' ? '-' : absolute(logFile, env),
     logLevel: LOG_LEVELS.includes(level) ? level : 'info',
     timeoutMs,
     connectTimeoutMs: seconds(env.AWS_ECR_CONNECT_TIMEOUT, Math.min(3_000, timeoutMs)),

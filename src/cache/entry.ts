@@ -33,6 +33,25 @@ export function freshness(entry: CacheEntry, now = Date.now()): Freshness {
   return 'stale';
 }
 
+/** ECR's longest token lifetime; an entry claiming more was not written by us from an ECR answer. */
+export const MAX_TOKEN_LIFETIME_MS = 12 * 3600_000;
+/** Clock differences between machines sharing a cache directory (a home on NFS). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * An entry we could have written: a lifetime no longer than ECR gives, issued not in the future,
+ * and a password unless it records an anonymous ECR Public outcome.
+ */
+export function isPlausible(entry: CacheEntry, now = Date.now()): boolean {
+  const lifetime = entry.expiresAt - entry.issuedAt;
+  return (
+    lifetime > 0 &&
+    lifetime <= MAX_TOKEN_LIFETIME_MS + CLOCK_SKEW_MS &&
+    entry.issuedAt <= now + CLOCK_SKEW_MS &&
+    (entry.anonymous === true || (entry.username !== '' && entry.password !== ''))
+  );
+}
+
 export function isCacheEntry(value: unknown): value is CacheEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;

@@ -4,12 +4,11 @@
  * A file that cannot be read or parsed, or is of another format, is treated as empty and rebuilt.
  */
 import {
-  chmodSync,
   closeSync,
+  fchmodSync,
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -17,13 +16,16 @@ import {
 import { join } from 'node:path';
 import { hash } from '../hash';
 import type { Logger } from '../log';
-import { freshness, isCacheEntry, type CacheEntry } from './entry';
+import { checkTrustedDir, readRegularFile } from '../safe-fs';
+import { freshness, isCacheEntry, isPlausible, type CacheEntry } from './entry';
 import { acquireLock } from './lock';
 import type { TokenCache } from './token-cache';
 
 export const CACHE_FORMAT = 'ecr-login-cache/1';
 /** Not the Go helper's `cache.json`, so both helpers can share ~/.ecr during a migration. */
 export const CACHE_FILE = 'token-cache.json';
+/** A few hundred registries take tens of kilobytes; a larger file is not ours and not parsed. */
+export const CACHE_FILE_LIMIT = 1024 * 1024;
 
 interface CacheFile {
   format: string;
@@ -52,8 +54,13 @@ export class FileCache implements TokenCache {
   private read(): CacheFile {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
+      text = readRegularFile(this.file, { maxBytes: CACHE_FILE_LIMIT, owner: 'self' }).toString('utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.options.logger.warn('ignoring the cache file; it will be rebuilt', {
+          reason: (err as Error).message,
+        });
+      }
       return { format: CACHE_FORMAT, entries: {} };
     }
     try {
@@ -62,8 +69,10 @@ export class FileCache implements TokenCache {
         throw new Error(`unknown format ${String(parsed.format)}`);
       }
       const entries: Record<string, CacheEntry> = {};
+      const now = Date.now();
       for (const [key, value] of Object.entries(parsed.entries))
-        if (isCacheEntry(value)) entries[key] = value;
+        if (isCacheEntry(value) && isPlausible(value, now) && key.endsWith(`/${value.host}`))
+          entries[key] = value;
       return { format: CACHE_FORMAT, entries };
     } catch (err) {
       this.options.logger.warn('ignoring unreadable cache file; it will be rebuilt', {
@@ -143,8 +152,11 @@ export class FileCache implements TokenCache {
     }
   }
 
+  /** Created 0700 when absent; checked again, since it may have appeared since the context looked. */
   private ensureDir(): void {
     mkdirSync(this.options.dir, { recursive: true, mode: 0o700 });
+    const problem = checkTrustedDir(this.options.dir);
+    if (problem) throw problem;
   }
 
   /** Read-modify-write of the latest file under the cache lock, dropping expired entries. */
@@ -170,12 +182,12 @@ export class FileCache implements TokenCache {
     try {
       const fd = openSync(temp, 'wx', 0o600);
       try {
+        fchmodSync(fd, 0o600);
         writeSync(fd, text);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
-      chmodSync(temp, 0o600);
       renameSync(temp, this.file);
     } catch (err) {
       try {

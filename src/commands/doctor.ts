@@ -6,11 +6,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { freshness } from '../cache/entry';
-import type { Context } from '../context';
+import { identityFor, type Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
-import { maskKeyId, resolveIdentity, type Identity } from '../identity';
-import { mappingFor } from '../mapping';
+import { maskKeyId, type Identity } from '../identity';
 import { writeJson, writeText } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker-routing';
@@ -142,7 +141,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
 
   let identity: Identity;
   try {
-    identity = resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
+    identity = identityFor(ctx, registry);
   } catch (err) {
     report.problems.push((err as Error).message);
     return report;
@@ -176,7 +175,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
       identity.kind === 'instance-profile'
         ? ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_ENDPOINT
         : undefined;
-    const probe = await loadDoctorProbe(ctx.settings.compileCacheDir).probe(
+    const probe = await loadDoctorProbe(ctx.stateDir).probe(
       registry,
       {
         env: ctx.env,

@@ -1,10 +1,9 @@
 /** `get`: a registry key on stdin, credentials on stdout, from the cache or a fresh ECR token. */
 import { freshness, type CacheEntry } from '../cache/entry';
-import type { Context } from '../context';
+import { identityFor, type Context } from '../context';
 import { loadEcr } from '../lazy';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
-import { resolveIdentity, type Identity } from '../identity';
-import { mappingFor } from '../mapping';
+import type { Identity } from '../identity';
 import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 
@@ -42,7 +41,7 @@ async function fetchEntry(
     remaining,
   );
   try {
-    const { fetchToken } = loadEcr(ctx.settings.compileCacheDir);
+    const { fetchToken } = loadEcr(ctx.stateDir);
     const token = await fetchToken(
       registry,
       {
@@ -113,7 +112,7 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
   const deadline = Date.now() + ctx.settings.timeoutMs;
   let identity: Identity;
   try {
-    identity = resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
+    identity = identityFor(ctx, registry);
   } catch (err) {
     const line = `ecr-login: no token for ${registry.host}: ${(err as Error).message}`;
     ctx.logger.error(line);

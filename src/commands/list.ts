@@ -3,25 +3,19 @@
  * alone: an entry counts when it was fetched by the identity that signs for its registry now.
  */
 import { freshness } from '../cache/entry';
-import type { Context } from '../context';
-import { resolveIdentity } from '../identity';
-import { mappingFor } from '../mapping';
+import { identityFor, type Context } from '../context';
 import { writeJson } from '../protocol';
 import { parseRegistry } from '../registry';
 
 export function list(ctx: Context): number {
   const registries: Record<string, string> = {};
   const identityByHost = new Map<string, string | undefined>();
-  const identityFor = (host: string) => {
+  const signerOf = (host: string) => {
     if (!identityByHost.has(host)) {
       const registry = parseRegistry(host);
       let fingerprint: string | undefined;
       try {
-        if (registry)
-          fingerprint = resolveIdentity(
-            ctx.env,
-            mappingFor(registry, ctx.env, ctx.settings.cacheDir),
-          ).fingerprint;
+        if (registry) fingerprint = identityFor(ctx, registry).fingerprint;
       } catch (err) {
         ctx.logger.warn('list: skipping a registry whose identity mapping is invalid', {
           host,
@@ -33,7 +27,7 @@ export function list(ctx: Context): number {
     return identityByHost.get(host);
   };
   for (const { identity, entry } of ctx.cache.entries()) {
-    if (!entry.anonymous && identity === identityFor(entry.host) && freshness(entry) !== 'expired') {
+    if (!entry.anonymous && identity === signerOf(entry.host) && freshness(entry) !== 'expired') {
       registries[`https://${entry.host}`] = entry.username;
     }
   }

@@ -161,7 +161,7 @@ describe('a cache it cannot write', () => {
     });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
-    expect(run.stderr).toContain('could not write the token cache');
+    expect(run.stderr).toContain(`not using the cache in ${f.box.cacheDir}: owned by uid 0`);
     expect(readFileSync(join(f.box.cacheDir, 'token-cache.json')).equals(before)).toBe(true);
   });
 });

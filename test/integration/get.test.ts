@@ -325,6 +325,6 @@ describe('an unusable cache directory', () => {
     const run = await runHelper(['get'], { input: REGISTRY, env });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
-    expect(run.stderr).toContain('cannot lock in the cache directory');
+    expect(run.stderr).toContain(`not using the cache in ${join(f.box.home, 'plain-file', 'ecr')}`);
   });
 });

@@ -7,7 +7,7 @@ import { CACHE_FILE, FileCache } from '../../src/cache/file-cache';
 import { createLogger } from '../../src/log';
 
 let dir: string;
-const logger = createLogger({ logFile: '/dev/null', logLevel: 'off' });
+const logger = createLogger({ logFile: '/dev/null', logLevel: 'off' }, undefined);
 const now = Date.now();
 const entry = (host: string, password = 'p'): CacheEntry => ({
   host,

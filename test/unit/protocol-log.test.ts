@@ -49,7 +49,7 @@ describe('createLogger', () => {
     const dir = mkdtempSync(join(tmpdir(), 'log-'));
     try {
       const file = join(dir, 'log', 'ecr-login.log');
-      const log = createLogger({ logFile: file, logLevel: 'info' });
+      const log = createLogger({ logFile: file, logLevel: 'info' }, undefined);
       log.debug('hidden');
       log.info('shown', { password: 'hunter2' });
       const text = readFileSync(file, 'utf8');
@@ -67,7 +67,7 @@ describe('createLogger', () => {
     try {
       const file = join(dir, 'ecr-login.log');
       writeFileSync(file, 'x'.repeat(LOG_MAX_BYTES + 1));
-      createLogger({ logFile: file, logLevel: 'info' }).info('after rotation');
+      createLogger({ logFile: file, logLevel: 'info' }, undefined).info('after rotation');
       expect(readFileSync(file, 'utf8')).toMatch(/after rotation\n$/);
       expect(statSync(file + '.1').size).toBe(LOG_MAX_BYTES + 1);
     } finally {
@@ -76,7 +76,10 @@ describe('createLogger', () => {
   });
 
   it('carries on silently when the log cannot be written', () => {
-    const log = createLogger({ logFile: '/etc/hostname/not-a-dir/ecr-login.log', logLevel: 'debug' });
+    const log = createLogger(
+      { logFile: '/etc/hostname/not-a-dir/ecr-login.log', logLevel: 'debug' },
+      undefined,
+    );
     expect(() => log.error('x')).not.toThrow();
   });
 });

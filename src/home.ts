@@ -1,0 +1,26 @@
+/**
+ * The user's home directory, found the way the AWS SDK and docker find it: $HOME, else the passwd
+ * entry. A container run with `--user 4242` has neither, and that must cost the things kept under
+ * home (cache, log, ~/.aws files), never the answer: so "no home" is a value here, not an exception.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function homeDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.HOME) return env.HOME;
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `~` or a leading `~/` replaced by the home directory; undefined when the path needs a home and
+ * there is none. Other paths come back as given.
+ */
+export function expandHome(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (path !== '~' && !path.startsWith('~/')) return path;
+  const home = homeDir(env);
+  return home === undefined ? undefined : join(home, path.slice(1));
+}
