@@ -70,7 +70,7 @@ export function trustProblem(
   if (me !== undefined && stats.uid !== me && !(owner === 'self-or-root' && stats.uid === 0)) {
     return new UntrustedPathError(
       path,
-      `owned by uid ${stats.uid}, not by this user (uid ${me})`,
+      `owned by uid ${stats.uid} (mode ${modeText(stats.mode)}), not by this user (uid ${me})`,
       `sudo chown -R "$(id -u)" ${path}`,
     );
   }

@@ -18,7 +18,8 @@ import { pullPolicy } from './policy';
 import { BINARY } from './version';
 
 interface CacheReport {
-  state: 'disabled' | 'empty' | 'anonymous' | 'fresh' | 'stale' | 'expired';
+  /** `refused`: the cache directory fails the trust rule, and the helper runs without it. */
+  state: 'disabled' | 'refused' | 'empty' | 'anonymous' | 'fresh' | 'stale' | 'expired';
   file?: string;
   mode?: string;
   freshUntil?: string;
@@ -46,13 +47,19 @@ interface Report {
   advice: string[];
 }
 
+const CACHE_STATE_TEXT: Partial<Record<CacheReport['state'], string>> = {
+  disabled: 'disabled by AWS_ECR_DISABLE_CACHE',
+  refused: 'off: the cache directory is not safe to use (see advice)',
+};
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const IMDS_ENDPOINT = 'http://169.254.169.254';
 
 function cacheReport(ctx: Context, identity: Identity, host: string): CacheReport {
   // Not `instanceof FileCache`: the npm build loads this command from a bundle with its own copy.
   const file = ctx.cache.file;
-  if (!file) return { state: 'disabled' };
+  if (ctx.settings.cacheDisabled) return { state: 'disabled' };
+  if (!file) return { state: 'refused' };
   const mode = existsSync(file) ? (statSync(file).mode & 0o777).toString(8).padStart(4, '0') : undefined;
   const entry = ctx.cache.get(identity.fingerprint, host);
   if (!entry) return { state: 'empty', file, mode };
@@ -160,6 +167,10 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
     );
   }
   report.cache = cacheReport(ctx, identity, registry.host);
+  // Pulls still work without the cache or the log, so these are advice, not problems.
+  for (const refused of ctx.refused) {
+    report.advice.push(`Not using ${refused.message}. Fix: ${refused.fix}`);
+  }
 
   if (offline) {
     report.ok = report.cache.state === 'fresh' || report.cache.state === 'stale';
@@ -227,7 +238,7 @@ function render(report: Report): string {
     const c = report.cache;
     const where = c.file ? ` (${c.file}${c.mode ? `, mode ${c.mode}` : ', not created yet'})` : '';
     const times = c.expiresAt ? `: refresh after ${c.freshUntil}, expires ${c.expiresAt}` : '';
-    row('cache', `${c.state === 'disabled' ? 'disabled by AWS_ECR_DISABLE_CACHE' : c.state}${times}${where}`);
+    row('cache', `${CACHE_STATE_TEXT[c.state] ?? c.state}${times}${where}`);
   }
   if (report.token) {
     row(

