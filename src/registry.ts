@@ -6,7 +6,9 @@
  * match it against the ECR host shapes, anchored at both ends so look-alikes never match.
  */
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-eusc' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f';
+/** The partition segment of an ARN. */
+export type Partition =
+  'aws' | 'aws-us-gov' | 'aws-cn' | 'aws-eusc' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f';
 
 export interface PrivateRegistry {
   service: 'ecr';
@@ -31,23 +33,45 @@ export interface PublicRegistry {
 
 export type Registry = PrivateRegistry | PublicRegistry;
 
-const PARTITION_BY_SUFFIX: Record<string, Partition> = {
-  'amazonaws.com': 'aws',
-  'on.aws': 'aws',
-  'amazonaws.com.cn': 'aws-cn',
-  'on.amazonwebservices.com.cn': 'aws-cn',
-  'amazonaws.eu': 'aws-eusc',
-  'c2s.ic.gov': 'aws-iso',
-  'sc2s.sgov.gov': 'aws-iso-b',
-  'cloud.adc-e.uk': 'aws-iso-e',
-  'csp.hci.ic.gov': 'aws-iso-f',
-};
+/**
+ * The one partition table: how a region names its partition, and the DNS suffixes of the
+ * partition's ECR hosts (IPv4, then dual-stack). GovCloud shares `amazonaws.com` with the
+ * commercial partition while its ARNs say `aws-us-gov`: the region prefix tells them apart.
+ */
+const PARTITIONS: readonly { name: Partition; regionPrefix?: string; suffixes: string[] }[] = [
+  { name: 'aws', suffixes: ['amazonaws.com', 'on.aws'] },
+  { name: 'aws-us-gov', regionPrefix: 'us-gov-', suffixes: ['amazonaws.com', 'on.aws'] },
+  { name: 'aws-cn', regionPrefix: 'cn-', suffixes: ['amazonaws.com.cn', 'on.amazonwebservices.com.cn'] },
+  { name: 'aws-eusc', regionPrefix: 'eusc-', suffixes: ['amazonaws.eu'] },
+  { name: 'aws-iso', regionPrefix: 'us-iso-', suffixes: ['c2s.ic.gov'] },
+  { name: 'aws-iso-b', regionPrefix: 'us-isob-', suffixes: ['sc2s.sgov.gov'] },
+  { name: 'aws-iso-e', regionPrefix: 'eu-isoe-', suffixes: ['cloud.adc-e.uk'] },
+  { name: 'aws-iso-f', regionPrefix: 'us-isof-', suffixes: ['csp.hci.ic.gov'] },
+];
 
 const DUAL_STACK_SUFFIXES = new Set(['on.aws', 'on.amazonwebservices.com.cn']);
 
+/** The partition of a region; `aws` for anything without a known prefix (and for `*`). */
+export function partitionOfRegion(region: string): Partition {
+  return PARTITIONS.find((p) => p.regionPrefix && region.startsWith(p.regionPrefix))?.name ?? 'aws';
+}
+
+/** A host's partition: the region's, when the host's suffix belongs to it; else the suffix's own. */
+function partitionOfHost(region: string, suffix: string): Partition {
+  const byRegion = PARTITIONS.find((p) => p.name === partitionOfRegion(region))!;
+  if (byRegion.suffixes.includes(suffix)) return byRegion.name;
+  return PARTITIONS.find((p) => p.suffixes.includes(suffix))!.name;
+}
+
+/** `<account>.dkr.ecr.<region>.<suffix>`, the suffix following the region's partition. */
+export function ecrHost(account: string, region: string): string {
+  const partition = PARTITIONS.find((p) => p.name === partitionOfRegion(region))!;
+  return `${account}.dkr.ecr.${region}.${partition.suffixes[0]}`;
+}
+
 const PUBLIC_HOSTS = new Set(['public.ecr.aws', 'ecr-public.aws.com']);
 
-const suffixPattern = Object.keys(PARTITION_BY_SUFFIX)
+const suffixPattern = [...new Set(PARTITIONS.flatMap((p) => p.suffixes))]
   .map((s) => s.replace(/\./g, '\\.'))
   .join('|');
 
@@ -100,7 +124,7 @@ export function parseRegistry(key: string): Registry | undefined {
     host,
     account,
     region,
-    partition: PARTITION_BY_SUFFIX[suffix],
+    partition: partitionOfHost(region, suffix),
     fips: fips !== undefined,
     dualStack: DUAL_STACK_SUFFIXES.has(suffix),
   };

@@ -24,9 +24,8 @@ import {
 import { helperOnPath } from '../docker-routing';
 import { parseFlags, UsageError, type Flags } from '../flags';
 import { unifiedDiff } from '../line-diff';
-import { ecrHost } from '../partition';
 import { tellUser, writeText } from '../protocol';
-import { ACCOUNT_PATTERN, parseRegistry, REGION_PATTERN } from '../registry';
+import { ACCOUNT_PATTERN, ecrHost, parseRegistry, REGION_PATTERN } from '../registry';
 import { BINARY } from './version';
 
 export const CONFIGURE_USAGE = `Usage: ${BINARY} configure [--registry HOST]... [--public] [--account ID --region REGION]

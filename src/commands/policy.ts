@@ -6,9 +6,14 @@
  */
 import type { Context } from '../context';
 import { parseFlags, UsageError } from '../flags';
-import { arnPartition, partitionOfRegion } from '../partition';
 import { tellUser, writeText } from '../protocol';
-import { ACCOUNT_PATTERN, parseRegistry, REGION_PATTERN, type Registry } from '../registry';
+import {
+  ACCOUNT_PATTERN,
+  parseRegistry,
+  partitionOfRegion,
+  REGION_PATTERN,
+  type Registry,
+} from '../registry';
 import { BINARY } from './version';
 
 export const POLICY_USAGE = `Usage: ${BINARY} policy [--push] [--registry HOST]... [--account ID] [--region REGION]
@@ -141,7 +146,7 @@ export function pullPolicy(registry: Registry): PolicyDocument {
     push: false,
     scopes: isPublic
       ? []
-      : [{ partition: arnPartition(registry), region: registry.region, account: registry.account }],
+      : [{ partition: registry.partition, region: registry.region, account: registry.account }],
     privateStatements: !isPublic,
     publicStatements: isPublic,
     repositories: [],
@@ -166,8 +171,7 @@ function run(args: string[]): number {
       );
     }
     if (registry.service === 'ecr-public') includePublic = true;
-    else
-      scopes.push({ partition: arnPartition(registry), region: registry.region, account: registry.account });
+    else scopes.push({ partition: registry.partition, region: registry.region, account: registry.account });
   }
   if (flags.account !== undefined && !ACCOUNT_PATTERN.test(flags.account)) {
     throw new UsageError('--account must be 12 digits');

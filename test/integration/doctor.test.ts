@@ -67,6 +67,13 @@ describe('doctor', () => {
     expectNoSecrets(run.stdout + run.stderr, world);
   });
 
+  it('names the GovCloud partition of a GovCloud registry', async () => {
+    const run = await runHelper(['doctor', '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com', '--offline'], {
+      env: f.env(),
+    });
+    expect(run.stdout).toContain('ECR, account 123456789012, region us-gov-west-1, partition aws-us-gov');
+  });
+
   it('turns AccessDenied into the identity and a least-privilege policy, exit 1', async () => {
     const world = await ecsTask();
     f.ecr.setBehaviour({

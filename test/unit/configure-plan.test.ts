@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCredentials, maskSecrets, planEdit, podmanTarget, serialize } from '../../src/docker-config';
 import { parseFlags, UsageError } from '../../src/flags';
 import { unifiedDiff } from '../../src/line-diff';
-import { arnPartition, ecrHost, partitionOfRegion } from '../../src/partition';
-import { parseRegistry, type PrivateRegistry } from '../../src/registry';
+import { ecrHost, parseRegistry, partitionOfRegion, type PrivateRegistry } from '../../src/registry';
 
 const HOST = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
 
@@ -101,8 +100,11 @@ describe('partitions', () => {
     expect(partitionOfRegion('us-iso-east-1')).toBe('aws-iso');
     expect(partitionOfRegion('eu-west-1')).toBe('aws');
     const gov = parseRegistry('123456789012.dkr.ecr.us-gov-west-1.amazonaws.com') as PrivateRegistry;
-    expect(gov.partition).toBe('aws');
-    expect(arnPartition(gov)).toBe('aws-us-gov');
+    expect(gov.partition).toBe('aws-us-gov');
+    const govDualStack = parseRegistry('123456789012.dkr-ecr.us-gov-west-1.on.aws') as PrivateRegistry;
+    expect(govDualStack.partition).toBe('aws-us-gov');
+    const commercial = parseRegistry('123456789012.dkr.ecr.us-west-2.amazonaws.com') as PrivateRegistry;
+    expect(commercial.partition).toBe('aws');
   });
 
   it('builds hosts that parseRegistry accepts for every partition', () => {
