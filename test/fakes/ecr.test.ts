@@ -108,8 +108,8 @@ describe('fake ECR with the real ECRClient', () => {
     expect(decode(again.authorizationData?.[0].authorizationToken)).not.toBe('AWS:fixed-password');
   });
 
-  it('rejects a wrong secret with InvalidSignatureException and unknown keys when asked to', async () => {
-    const server = await fake({ rejectUnknownKeys: true });
+  it('rejects a wrong secret with InvalidSignatureException and keys nobody issued', async () => {
+    const server = await fake();
     const wrong = ecr(server, { credentials: { accessKeyId: KEY, secretAccessKey: 'not-the-secret' } });
     const error = await wrong.send(new GetAuthorizationTokenCommand({})).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
@@ -122,8 +122,8 @@ describe('fake ECR with the real ECRClient', () => {
     });
   });
 
-  it('accepts unknown keys unverified by default', async () => {
-    const server = await fake({ credentials: {} });
+  it('accepts unknown keys unverified only when asked to', async () => {
+    const server = await fake({ credentials: {}, acceptUnknownKeys: true });
     await ecr(server).send(new GetAuthorizationTokenCommand({}));
     expect(server.calls[0]).toMatchObject({ accessKeyId: KEY, verified: false, status: 200 });
   });

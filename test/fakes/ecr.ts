@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { headerValue, listenLoopback, manage, pause, readBody, sendJson } from './server';
+import { issuedSecret } from './issued-keys';
 import { parseSigV4Authorization, verifySigV4 } from './sigv4';
 
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken';
@@ -58,8 +59,11 @@ export interface FakeEcrOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** accessKeyId -> secret. Requests signed with a listed key are verified. */
   credentials?: Record<string, string>;
-  /** Reject keys missing from `credentials` with UnrecognizedClientException (default false). */
-  rejectUnknownKeys?: boolean;
+  /**
+   * Accept keys missing from `credentials`, unverified (default false: they get
+   * UnrecognizedClientException, as from AWS). Only the fake's own tests turn this on.
+   */
+  acceptUnknownKeys?: boolean;
   /** Lifetime of issued tokens (default 12 hours, like ECR). */
   tokenTtlSeconds?: number;
   /** Password to issue; by default each call gets a fresh random one so tests can tell calls apart. */
@@ -153,8 +157,8 @@ export async function startFakeEcr(options: FakeEcrOptions = {}): Promise<FakeEc
         message: 'Missing Authentication Token',
       });
     }
-    const secret = credentials.get(auth.accessKeyId);
-    if (secret === undefined && options.rejectUnknownKeys) {
+    const secret = credentials.get(auth.accessKeyId) ?? issuedSecret(auth.accessKeyId);
+    if (secret === undefined && !options.acceptUnknownKeys) {
       return fail({
         status: 403,
         type: 'UnrecognizedClientException',

@@ -4,6 +4,7 @@
 // link-local agent addresses, which is why a 127.0.0.1 URL works as a full URI.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { recordIssuedKey } from './issued-keys';
 import { headerValue, listenLoopback, manage, pause, sendJson } from './server';
 
 export type EcsBehaviour = 'ok' | 'hang' | { delayMs: number } | { status: number; body?: unknown };
@@ -59,6 +60,7 @@ export async function startFakeEcsCredentials(
     RoleArn: 'arn:aws:iam::123456789012:role/ecr-login-task-role',
     ...options.credentials,
   };
+  recordIssuedKey(credentials.AccessKeyId, credentials.SecretAccessKey);
   const expirationSeconds = options.expirationSeconds ?? 3600;
   const requests: EcsRequest[] = [];
   let behaviour = options.behaviour ?? 'ok';

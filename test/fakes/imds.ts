@@ -2,6 +2,7 @@
 // AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:<port>.
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
+import { recordIssuedKey } from './issued-keys';
 import { headerValue, listenLoopback, manage, pause, sendJson } from './server';
 
 export type ImdsBehaviour =
@@ -60,6 +61,7 @@ export async function startFakeImds(options: FakeImdsOptions = {}): Promise<Fake
     Token: randomBytes(48).toString('base64'),
     ...options.credentials,
   };
+  recordIssuedKey(credentials.AccessKeyId, credentials.SecretAccessKey);
   const tokenExpiry = new Map<string, number>();
   const tokens: string[] = [];
   const requests: ImdsRequest[] = [];

@@ -3,6 +3,7 @@
 // that carries the access token `aws sso login` cached. Reachable through AWS_ENDPOINT_URL_SSO.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { recordIssuedKey } from './issued-keys';
 import { headerValue, listenLoopback, manage, sendJson } from './server';
 
 export interface SsoRequest {
@@ -28,6 +29,7 @@ export async function startFakeSso(accessToken: string): Promise<FakeSso> {
     secretAccessKey: randomBytes(30).toString('base64'),
     sessionToken: randomBytes(48).toString('base64'),
   };
+  recordIssuedKey(credentials.accessKeyId, credentials.secretAccessKey);
   const requests: SsoRequest[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -3,6 +3,7 @@
 // remembered, so a later GetCallerIdentity signed with them reports the assumed role.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { recordIssuedKey } from './issued-keys';
 import { headerValue, listenLoopback, manage, pause, readBody } from './server';
 import { parseSigV4Authorization, verifySigV4 } from './sigv4';
 
@@ -210,6 +211,7 @@ export async function startFakeSts(options: FakeStsOptions = {}): Promise<FakeSt
             .replace(/\.\d{3}Z$/, 'Z'),
         };
         call.issued = issued;
+        recordIssuedKey(issued.accessKeyId, issued.secretAccessKey);
         identities.set(issued.accessKeyId, {
           arn,
           account,

@@ -56,9 +56,10 @@ describe('per-registry identity', () => {
       join(f.box.cacheDir, 'config.json'),
       JSON.stringify({ registries: { [CENTRAL]: { profile: 'central' } } }),
     );
+    f.ecr.credentials.set('AKIDCENTRAL000000001', 'c');
     const run = await runHelper(['get'], { input: CENTRAL, env: f.env() });
     expect(run.status).toBe(0);
-    expect(f.ecr.calls[0].accessKeyId).toBe('AKIDCENTRAL000000001');
+    expect(f.ecr.calls[0]).toMatchObject({ accessKeyId: 'AKIDCENTRAL000000001', verified: true });
     await runHelper(['get'], { input: REGISTRY, env: f.env() });
     expect(f.ecr.calls[1].accessKeyId).toBe(KEYS.AWS_ACCESS_KEY_ID);
   });

@@ -133,14 +133,17 @@ describe('profiles and web identity through STS', () => {
       { mode: 0o755 },
     );
     writeAwsFile('config', `[profile proc]\ncredential_process = ${script}\n`);
+    f.ecr.credentials.set('AKIDPROCESS000000001', 'x');
     const run = await runHelper(['get'], {
       input: REGISTRY,
       env: f.box.env({ AWS_PROFILE: 'proc', AWS_ENDPOINT_URL_ECR: f.ecr.url }),
     });
     expect(run.status).toBe(0);
-    expect(f.ecr.calls[0].accessKeyId).toBe('AKIDPROCESS000000001');
+    expect(f.ecr.calls[0]).toMatchObject({ accessKeyId: 'AKIDPROCESS000000001', verified: true });
   });
 });
+
+const KEY_PAIR = { [KEYS.AWS_ACCESS_KEY_ID]: KEYS.AWS_SECRET_ACCESS_KEY };
 
 describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
   it.each([
@@ -163,7 +166,7 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
 
   it('gets a token over HTTPS through the proxy, trusting AWS_CA_BUNDLE', async () => {
     const ca = await makeTestCa(f.box.home);
-    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
+    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert }, credentials: KEY_PAIR });
     const proxy = await startConnectProxy({ upstream: { port: tlsEcr.port } });
     f.stopLater(() => tlsEcr.close());
     f.stopLater(() => proxy.close());
@@ -187,7 +190,7 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
 
   it('bypasses the proxy for NO_PROXY hosts', async () => {
     const ca = await makeTestCa(f.box.home);
-    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert } });
+    const tlsEcr = await startFakeEcr({ tls: { key: ca.key, cert: ca.cert }, credentials: KEY_PAIR });
     const proxy = await startConnectProxy();
     f.stopLater(() => tlsEcr.close());
     f.stopLater(() => proxy.close());
