@@ -4,7 +4,7 @@
  * `credHelpers[<bare host>]` first, then `credsStore`, then the static `auths` file store; a
  * credHelpers key spelled `https://host` is never looked up.
  */
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import {
   ConfigError,
@@ -107,6 +107,27 @@ export function findOnPath(name: string, pathVar: string | undefined): string | 
   return undefined;
 }
 
+/** Byte-for-byte equality, a megabyte at a time: the single executable is over 100 MB. */
+function sameContent(a: string, b: string, size: number): boolean {
+  const fa = openSync(a, 'r');
+  const fb = openSync(b, 'r');
+  try {
+    const chunk = 1024 * 1024;
+    const ba = Buffer.alloc(chunk);
+    const bb = Buffer.alloc(chunk);
+    for (let offset = 0; offset < size; offset += chunk) {
+      const na = readSync(fa, ba, 0, chunk, offset);
+      const nb = readSync(fb, bb, 0, chunk, offset);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na === 0) break;
+    }
+    return true;
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
 function sameProgram(a: string, b: string): boolean {
   try {
     const ra = realpathSync(a);
@@ -114,8 +135,9 @@ function sameProgram(a: string, b: string): boolean {
     if (ra === rb) return true;
     const sa = statSync(ra);
     const sb = statSync(rb);
-    // Two copies of the same file (an npm bin beside a copied executable) are the same program.
-    return sa.size === sb.size && sa.size < 8 * 1024 * 1024 && readFileSync(ra).equals(readFileSync(rb));
+    if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+    // Two copies of the same file (an executable copied to /usr/local/bin) are the same program.
+    return (sa.dev === sb.dev && sa.ino === sb.ino) || sameContent(ra, rb, sa.size);
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +9,7 @@ import {
   type FakeSts,
 } from '../fakes';
 import { useFixture } from '../support/fixture';
-import { REGISTRY, runHelper } from '../support/helper';
+import { HELPER, REGISTRY, runHelper } from '../support/helper';
 
 const f = useFixture();
 const TASK_ROLE = 'arn:aws:sts::123456789012:assumed-role/ci-task-role/7f9c';
@@ -191,6 +191,19 @@ describe('doctor', () => {
     expect(run.stdout).toContain('which is not this program');
     const ours = await runHelper(['doctor', REGISTRY, '--offline'], { env });
     expect(ours.stdout).not.toContain('which is not this program');
+  });
+
+  it('knows a copy of itself on PATH, however large (the single executable is over 100 MB)', async () => {
+    const copy = join(f.box.home, 'copy');
+    mkdirSync(copy);
+    copyFileSync(HELPER, join(copy, 'docker-credential-ecr-login'));
+    chmodSync(join(copy, 'docker-credential-ecr-login'), 0o755);
+    const env = f.env();
+    const run = await runHelper(['doctor', REGISTRY, '--offline'], {
+      env: { ...env, PATH: `${copy}:${env.PATH}` },
+    });
+    expect(run.stdout).toContain(`helper       ${join(copy, 'docker-credential-ecr-login')}`);
+    expect(run.stdout).not.toContain('which is not this program');
   });
 
   it('rejects a host that is not ECR and unknown options', async () => {
