@@ -29,7 +29,13 @@ function enableCompileCache(stateDir: string | undefined): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (checkTrustedTree(dir, 2)) return;
-    enableCompileCache(dir);
+    // Node makes a versioned subdirectory inside: 0700 too, like everything we keep.
+    const umask = process.umask(0o077);
+    try {
+      enableCompileCache(dir);
+    } finally {
+      process.umask(umask);
+    }
   } catch {
     // a cache we cannot write only costs time
   }

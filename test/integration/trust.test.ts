@@ -111,12 +111,20 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
     expect(readdirSync(join(shared, 'compile-cache'))).toEqual([]);
   });
 
-  it.skipIf(!existsSync(node22))('control: a cache directory of our own gets a compile cache', async () => {
-    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
-    const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env: own });
-    expect(run.status).toBe(0);
-    expect(readdirSync(join(scratch, 'own', 'compile-cache')).length).toBeGreaterThan(0);
-  });
+  it.skipIf(!existsSync(node22))(
+    'control: a cache directory of our own gets a compile cache, 0700 all the way down',
+    async () => {
+      const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+      const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env: own });
+      expect(run.status).toBe(0);
+      const cacheDir = join(scratch, 'own', 'compile-cache');
+      const versioned = readdirSync(cacheDir);
+      expect(versioned).toHaveLength(1);
+      expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(cacheDir, versioned[0])).mode & 0o777).toBe(0o700);
+      expect(readdirSync(join(cacheDir, versioned[0])).length).toBeGreaterThan(0);
+    },
+  );
 
   it('doctor names the refused directory, its owner and mode, and the fix', async () => {
     const run = await runHelper(['doctor', REGISTRY, '--offline', '--json'], { env });
