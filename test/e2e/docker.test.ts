@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeDockerEngine, type FakeDockerEngine } from '../fakes';
 import { REGISTRY } from '../support/helper';
+import { DOCKER } from './tools';
 import { run, startWorld, type World } from './world';
 
-const DOCKER = '/usr/local/bin/docker';
 const PUBLIC = 'public.ecr.aws';
 const NOT_FOUND = 'credentials not found in native keychain';
 

@@ -2,22 +2,14 @@
  * skopeo (containers/image) calling the built helper through credHelpers in REGISTRY_AUTH_FILE.
  * CI installs skopeo; locally: `apt-get install -y skopeo`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REGISTRY } from '../support/helper';
+import { findTool } from './tools';
 import { run, startWorld, type World } from './world';
 
-function findSkopeo(): string | undefined {
-  try {
-    return execFileSync('which', ['skopeo'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const SKOPEO = findSkopeo();
+const SKOPEO = findTool('skopeo');
 if (!SKOPEO) {
   console.warn('test/e2e/skopeo.test.ts skipped: skopeo is not installed (apt-get install -y skopeo)');
 }
