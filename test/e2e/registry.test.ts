@@ -69,6 +69,8 @@ function expectSignedCalls(): void {
 
 describe.skipIf(skipReason)(
   `a real registry under ${REGISTRY}${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  // Each test takes a second or two; vfs copies every layer, so leave room on a busy machine.
+  { timeout: 60_000 },
   () => {
     beforeAll(async () => {
       world = await startRegistryWorld();
