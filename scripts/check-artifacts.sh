@@ -4,10 +4,9 @@
 #   - packer fmt -check and packer validate on packer/ (packer 1.6.6 and later);
 #   - a Dockerfile linter (dockerfile-utils, a devDependency) on Dockerfile.runner and
 #     Dockerfile.gitlab-helper, and their HELPER_VERSION defaults against package.json;
-#   - dist/SHA256SUMS against dist/;
-#   - the executable baked into a FROM scratch image with buildah (vfs storage, no daemon), the way
-#     Dockerfile.runner's helper-bin stage does, and read back out of the committed image.
-# Needs: shellcheck, packer, buildah, node (apt-get install shellcheck packer buildah).
+#   - both release executables and dist/SHA256SUMS against dist/;
+#   - both Dockerfiles built by a real, private dockerd and their images run (scripts/check-images.sh).
+# Needs: shellcheck, packer, node, dockerd, jq (apt-get install shellcheck packer docker.io jq).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,14 +18,15 @@ fail() {
   exit 1
 }
 
-for tool in shellcheck packer buildah node sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install shellcheck packer buildah)"
+for tool in shellcheck packer node sha256sum; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install shellcheck packer)"
 done
-exe=dist/docker-credential-ecr-login
-[[ -f $exe ]] || fail "$exe is missing: run npm run build first"
+for exe in dist/docker-credential-ecr-login-linux-amd64 dist/docker-credential-ecr-login-linux-arm64; do
+  [[ -f $exe ]] || fail "$exe is missing: run npm run build first (arm64 needs qemu-user-static)"
+done
 
 step "shellcheck"
-shellcheck scripts/*.sh packer/*.sh
+shellcheck scripts/*.sh packer/*.sh .ci/run
 echo "ok: $(echo scripts/*.sh packer/*.sh)"
 
 step "packer $(packer version | head -n1)"
@@ -45,38 +45,12 @@ done
 
 step "dist/SHA256SUMS"
 (cd dist && sha256sum --quiet -c SHA256SUMS)
+for exe in docker-credential-ecr-login-linux-amd64 docker-credential-ecr-login-linux-arm64; do
+  grep -q "  $exe\$" dist/SHA256SUMS || fail "dist/SHA256SUMS does not list $exe"
+done
 echo "ok: $(wc -l <dist/SHA256SUMS) files"
 
-step "FROM scratch image with buildah"
-storage=$(mktemp -d "${TMPDIR:-/tmp}/ecr-login-buildah.XXXXXX")
-buildah=(buildah --storage-driver vfs --root "$storage/root" --runroot "$storage/run")
-image=localhost/ecr-login-bin:ci
-ctr=
-cleanup() {
-  if [[ -n $ctr ]]; then "${buildah[@]}" rm "$ctr" >/dev/null 2>&1 || true; fi
-  "${buildah[@]}" rmi -a -f >/dev/null 2>&1 || true
-  rm -rf "$storage"
-}
-trap cleanup EXIT
-
-ctr=$("${buildah[@]}" from scratch)
-"${buildah[@]}" copy --chmod 0755 "$ctr" "$exe" /usr/local/bin/docker-credential-ecr-login >/dev/null
-"${buildah[@]}" config \
-  --entrypoint '["/usr/local/bin/docker-credential-ecr-login"]' --cmd version \
-  --label org.opencontainers.image.version="$version" \
-  --label dev.ecr-login.helper.version="$version" "$ctr"
-"${buildah[@]}" commit --quiet --rm "$ctr" "$image" >/dev/null
-ctr=
-
-# Read it back from the committed image, not the working container.
-ctr=$("${buildah[@]}" from "$image")
-mnt=$("${buildah[@]}" mount "$ctr")
-cmp "$mnt/usr/local/bin/docker-credential-ecr-login" "$exe" || fail "the image holds a different file"
-[[ -x "$mnt/usr/local/bin/docker-credential-ecr-login" ]] || fail "the file in the image is not executable"
-labels=$("${buildah[@]}" inspect --type image --format '{{index .OCIv1.Config.Labels "org.opencontainers.image.version"}}' "$image")
-[[ $labels == "$version" ]] || fail "image label version is '$labels', want $version"
-"${buildah[@]}" umount "$ctr" >/dev/null
-size=$("${buildah[@]}" images --format '{{.Size}}' "$image")
-echo "ok: $image ($size) holds /usr/local/bin/docker-credential-ecr-login, version label $version"
+step "images built and run by a Docker engine of this script's own (scripts/check-images.sh)"
+bash scripts/check-images.sh
 
 printf '\ncheck-artifacts: all passed\n'
