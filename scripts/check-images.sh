@@ -7,13 +7,14 @@
 # install.sh uses, their libraries, and /etc/passwd with root and the runner user. Then:
 #   - Dockerfile.runner for this machine's architecture: `docker-credential-ecr-login version` as
 #     the runner user, and the baked config.json of root and runner (content and owner);
-#   - Dockerfile.gitlab-helper: the docker CLI inside the image, talking to this engine through its
-#     socket, pulls an image from an ECR host name, and the helper it routes to fetches a token from
-#     the project's loopback fake ECR (the pull itself then fails: the name resolves nowhere);
+#   - Dockerfile.gitlab-helper, run as docs/gitlab-ci.yml's job: with the job's variables its docker
+#     CLI reaches this engine over TLS as it would docker:dind (and without DOCKER_TLS_VERIFY and
+#     DOCKER_CERT_PATH it cannot), and `docker pull` of an ECR image calls the helper, which fetches
+#     a token from the project's loopback fake ECR (the pull itself then fails: nothing resolves);
 #   - the helper-bin target with the other architecture's TARGETARCH holds that executable.
 # All of it runs in network and mount namespaces of its own (unshare): only loopback exists, so the
 # engine reaches nothing (not even the machine's DNS server), and its mounts die with it.
-# Needs: dockerd (apt docker.io), the docker CLI, node, jq, unshare and ip (util-linux, iproute2).
+# Needs: dockerd (apt docker.io), the docker CLI, node, jq, openssl, unshare and ip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ fail() {
   printf 'check-images: %s\n' "$*" >&2
   exit 1
 }
-for tool in dockerd docker node jq; do
+for tool in dockerd docker node jq openssl unshare ip; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install docker.io jq)"
 done
 
@@ -56,9 +57,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# TLS on tcp://127.0.0.1:2376 as docker:dind serves it, with certificates in dind's layout: the
+# server's, and the client's in certs/client (ca.pem, cert.pem, key.pem) for the GitLab job.
+certs=$state/certs
+mkdir -p "$certs/client"
+tls() { openssl "$@" 2>/dev/null; }
+tls req -x509 -new -nodes -newkey rsa:2048 -days 1 -subj /CN=ci-ca -keyout "$certs/ca-key.pem" -out "$certs/ca.pem"
+for side in server client; do
+  tls req -new -nodes -newkey rsa:2048 -subj "/CN=$side" -keyout "$certs/$side-key.pem" -out "$certs/$side.csr"
+  if [[ $side == server ]]; then
+    printf 'subjectAltName=DNS:docker,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$certs/$side.ext"
+  else
+    printf 'extendedKeyUsage=clientAuth\n' >"$certs/$side.ext"
+  fi
+  tls x509 -req -days 1 -in "$certs/$side.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca-key.pem" \
+    -CAcreateserial -extfile "$certs/$side.ext" -out "$certs/$side-cert.pem"
+done
+cp "$certs/ca.pem" "$certs/client/ca.pem"
+cp "$certs/client-cert.pem" "$certs/client/cert.pem"
+cp "$certs/client-key.pem" "$certs/client/key.pem"
+chmod 0644 "$certs/client/"*
+
 dockerd --storage-driver=vfs --iptables=false --ip-masq=false --bridge=none \
   --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" \
-  -H "$DOCKER_HOST" >"$state/dockerd.log" 2>&1 &
+  -H "$DOCKER_HOST" -H tcp://127.0.0.1:2376 --tlsverify --tlscacert "$certs/ca.pem" \
+  --tlscert "$certs/server-cert.pem" --tlskey "$certs/server-key.pem" >"$state/dockerd.log" 2>&1 &
 dockerd_pid=$!
 for _ in $(seq 60); do
   docker version >/dev/null 2>&1 && break
@@ -149,7 +172,27 @@ build Dockerfile.gitlab-helper ecr-login-gitlab:ci --build-arg EXTRA_PACKAGES=
 [[ $(run ecr-login-gitlab:ci cat /usr/local/libexec/docker/cli-plugins/docker-buildx) == *"stand-in buildx"* ]] ||
   fail "buildx is not in the docker CLI's plugin directory"
 
-# The project's fake ECR on loopback, reached from a container on the host's network namespace.
+# The job of docs/gitlab-ci.yml: its image with its variables, the certificates volume, and `docker`
+# resolving to this engine's TLS port, as the dind service's alias does. The project's fake ECR on
+# loopback stands in for AWS; the container shares this network namespace to reach both.
+job_env=()
+tls_certdir=''
+job_vars=''
+while IFS= read -r line; do
+  name=${line%%:*}
+  value=$(sed -e "s/^[^:]*: *//" -e "s/^'\(.*\)'\$/\1/" <<<"$line")
+  value=${value//\$DOCKER_TLS_CERTDIR/$tls_certdir}
+  [[ $name == DOCKER_TLS_CERTDIR ]] && tls_certdir=$value
+  job_env+=(-e "$name=$value")
+  job_vars+="$name=$value "
+done < <(awk '/^build:/ { job = 1 } job && /^  variables:/ { v = 1; next } v && /^    [A-Z_]+:/ { sub(/^ +/, ""); print; next } v { exit }' docs/gitlab-ci.yml)
+((${#job_env[@]} == 8)) || fail "docs/gitlab-ci.yml: expected 4 variables in the build job, got: ${job_env[*]}"
+job() {
+  docker run --rm --network host --add-host docker:127.0.0.1 -v "$certs/client:$tls_certdir/client:ro" \
+    -e AWS_ACCESS_KEY_ID=AKIDEXAMPLE000000001 -e AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY \
+    -e AWS_ENDPOINT_URL_ECR="$ecr_url" -e AWS_EC2_METADATA_DISABLED=true "$@"
+}
+
 exec {fake}< <(exec node -e '
   const { startFakeEcr } = require("./dist/fakes.cjs");
   startFakeEcr({ credentials: { AKIDEXAMPLE000000001: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" } }).then((ecr) => {
@@ -158,15 +201,22 @@ exec {fake}< <(exec node -e '
   });')
 fake_pid=$!
 read -r -u "$fake" ecr_url
-pull=$(docker run --rm --network host -v "$state/docker.sock:/var/run/docker.sock" \
-  -e AWS_ACCESS_KEY_ID=AKIDEXAMPLE000000001 -e AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY \
-  -e AWS_ENDPOINT_URL_ECR="$ecr_url" -e AWS_EC2_METADATA_DISABLED=true \
-  ecr-login-gitlab:ci docker pull "$registry/app:1" 2>&1) && fail "the pull succeeded, from where? $pull"
+
+server=$(job "${job_env[@]}" ecr-login-gitlab:ci docker version --format '{{.Server.Version}}' 2>&1) ||
+  fail "the job's docker CLI cannot reach the TLS engine with the job's variables: $server"
+echo "ok: the job's variables (${job_vars% }) reach the engine over TLS: server $server"
+# The control: the variables the old example had, DOCKER_HOST and DOCKER_TLS_CERTDIR only.
+if old=$(job -e DOCKER_HOST=tcp://docker:2376 -e "DOCKER_TLS_CERTDIR=$tls_certdir" ecr-login-gitlab:ci docker version 2>&1); then
+  fail "docker reached the TLS port without DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: $old"
+fi
+echo "ok: without DOCKER_TLS_VERIFY and DOCKER_CERT_PATH it fails (${old##*$'\n'})"
+
+pull=$(job "${job_env[@]}" ecr-login-gitlab:ci docker pull "$registry/app:1" 2>&1) && fail "the pull succeeded, from where? $pull"
 kill "$fake_pid"
 read -r -u "$fake" calls
 fake_pid=
 [[ $calls == 1 ]] || fail "the fake ECR saw $calls GetAuthorizationToken calls, want 1 (docker pull said: $pull)"
-echo "ok: docker pull $registry/app:1 in the gitlab image called the helper, which got a token from the fake ECR"
+echo "ok: docker pull $registry/app:1 in the job called the helper, which got a token from the fake ECR"
 echo "    (the pull then fails as it must offline: ${pull##*$'\n'})"
 
 # --- the other architecture ----------------------------------------------------------------------
