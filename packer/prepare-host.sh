@@ -6,6 +6,13 @@ set -eu
 
 RUNNER_USER=${RUNNER_USER:-runner}
 
+# A fresh instance's cloud-init may still be running apt (unattended upgrades, its own packages):
+# wait for it rather than race it for the dpkg lock. It exits 2 for a finished boot with warnings.
+if command -v cloud-init >/dev/null 2>&1; then
+  cloud-init status --wait >/dev/null || [ $? -eq 2 ] ||
+    echo "prepare-host.sh: cloud-init failed; going on" >&2
+fi
+
 if ! command -v docker >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive

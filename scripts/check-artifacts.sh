@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checks the shipping artifacts without a Docker engine or a network, after `npm run build`:
 #   - shellcheck on the shell scripts;
-#   - packer fmt -check and packer validate on packer/ (packer 1.6.6 and later);
+#   - packer fmt -check and packer validate on packer/ for both architectures (Debian's packer 1.6.6:
+#     a copy without what only Packer 1.7+ knows; a current Packer: the template as it is);
 #   - a Dockerfile linter (dockerfile-utils, a devDependency) on Dockerfile.runner and
 #     Dockerfile.gitlab-helper, and their HELPER_VERSION defaults against package.json;
-#   - dist/SHA256SUMS against dist/;
-#   - the executable baked into a FROM scratch image with buildah (vfs storage, no daemon), the way
-#     Dockerfile.runner's helper-bin stage does, and read back out of the committed image.
-# Needs: shellcheck, packer, buildah, node (apt-get install shellcheck packer buildah).
+#   - both release executables and dist/SHA256SUMS against dist/;
+#   - both Dockerfiles built by a real, private dockerd and their images run (scripts/check-images.sh).
+# Needs: shellcheck, packer, node, dockerd, jq (apt-get install shellcheck packer docker.io jq).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,20 +19,42 @@ fail() {
   exit 1
 }
 
-for tool in shellcheck packer buildah node sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install shellcheck packer buildah)"
+for tool in shellcheck packer node sha256sum; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install shellcheck packer)"
 done
-exe=dist/docker-credential-ecr-login
-[[ -f $exe ]] || fail "$exe is missing: run npm run build first"
+for exe in dist/docker-credential-ecr-login-linux-amd64 dist/docker-credential-ecr-login-linux-arm64; do
+  [[ -f $exe ]] || fail "$exe is missing: run npm run build first (arm64 needs qemu-user-static)"
+done
 
 step "shellcheck"
-shellcheck scripts/*.sh packer/*.sh
+shellcheck scripts/*.sh packer/*.sh .ci/run
 echo "ok: $(echo scripts/*.sh packer/*.sh)"
 
 step "packer $(packer version | head -n1)"
 packer fmt -check -diff packer/
-packer validate packer/
-echo "ok: packer/"
+# Packer 1.6 has the amazon builder built in and knows neither required_plugins nor the IMDS settings:
+# validate a copy without the `packer {}` block and the lines and blocks marked `packer >= 1.7`. The
+# copy sits in the repository's root, so that the template's ${path.root}/.. is still the repository.
+if [[ $(packer version | head -n1) == "Packer v1.6."* ]]; then
+  packer_dir=$(mktemp -d .packer-1.6.XXXXXX)
+  trap 'rm -rf "$packer_dir"' EXIT
+  awk '
+    skip && $0 ~ "^" indent "}" { skip = 0; next }
+    skip { next }
+    /# packer >= 1\.7/ {
+      if ($0 ~ /\{[ \t]*#/) { match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH); skip = 1 }
+      next
+    }
+    { print }' packer/runner-ami.pkr.hcl >"$packer_dir/runner-ami.pkr.hcl"
+  cp packer/prepare-host.sh "$packer_dir/"
+else
+  packer_dir=packer
+fi
+for arch in x86_64 arm64; do
+  packer validate -var "arch=$arch" "$packer_dir"
+done
+if packer validate -var arch=sparc "$packer_dir" >/dev/null 2>&1; then fail "packer accepted arch=sparc"; fi
+echo "ok: packer/ (arch x86_64 and arm64)"
 
 step "Dockerfiles"
 version=$(node -p 'require("./package.json").version')
@@ -45,38 +67,12 @@ done
 
 step "dist/SHA256SUMS"
 (cd dist && sha256sum --quiet -c SHA256SUMS)
+for exe in docker-credential-ecr-login-linux-amd64 docker-credential-ecr-login-linux-arm64; do
+  grep -q "  $exe\$" dist/SHA256SUMS || fail "dist/SHA256SUMS does not list $exe"
+done
 echo "ok: $(wc -l <dist/SHA256SUMS) files"
 
-step "FROM scratch image with buildah"
-storage=$(mktemp -d "${TMPDIR:-/tmp}/ecr-login-buildah.XXXXXX")
-buildah=(buildah --storage-driver vfs --root "$storage/root" --runroot "$storage/run")
-image=localhost/ecr-login-bin:ci
-ctr=
-cleanup() {
-  if [[ -n $ctr ]]; then "${buildah[@]}" rm "$ctr" >/dev/null 2>&1 || true; fi
-  "${buildah[@]}" rmi -a -f >/dev/null 2>&1 || true
-  rm -rf "$storage"
-}
-trap cleanup EXIT
-
-ctr=$("${buildah[@]}" from scratch)
-"${buildah[@]}" copy --chmod 0755 "$ctr" "$exe" /usr/local/bin/docker-credential-ecr-login >/dev/null
-"${buildah[@]}" config \
-  --entrypoint '["/usr/local/bin/docker-credential-ecr-login"]' --cmd version \
-  --label org.opencontainers.image.version="$version" \
-  --label dev.ecr-login.helper.version="$version" "$ctr"
-"${buildah[@]}" commit --quiet --rm "$ctr" "$image" >/dev/null
-ctr=
-
-# Read it back from the committed image, not the working container.
-ctr=$("${buildah[@]}" from "$image")
-mnt=$("${buildah[@]}" mount "$ctr")
-cmp "$mnt/usr/local/bin/docker-credential-ecr-login" "$exe" || fail "the image holds a different file"
-[[ -x "$mnt/usr/local/bin/docker-credential-ecr-login" ]] || fail "the file in the image is not executable"
-labels=$("${buildah[@]}" inspect --type image --format '{{index .OCIv1.Config.Labels "org.opencontainers.image.version"}}' "$image")
-[[ $labels == "$version" ]] || fail "image label version is '$labels', want $version"
-"${buildah[@]}" umount "$ctr" >/dev/null
-size=$("${buildah[@]}" images --format '{{.Size}}' "$image")
-echo "ok: $image ($size) holds /usr/local/bin/docker-credential-ecr-login, version label $version"
+step "images built and run by a Docker engine of this script's own (scripts/check-images.sh)"
+bash scripts/check-images.sh
 
 printf '\ncheck-artifacts: all passed\n'

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the docker-credential-ecr-login single executable and routes ECR registries to it in the
 # docker config (~/.docker/config.json) of the given users, keeping every other key of that file.
+# The config edits are the helper's own `configure --config FILE` (the one rule for what is an ECR
+# host, a backup of the previous file, nothing else touched), run from the installed executable.
 # Idempotent: a second run with the same arguments changes nothing. POSIX sh; run `--help`.
 #
-# Merging into an existing config.json needs jq or python3 (whichever is found first; Ubuntu, Debian
-# and Amazon Linux images have python3, most CI images have jq). A user without a config.json gets a
-# new one written by this script alone, so a bare image needs neither.
+# --uninstall removes the executable and, from each user's config, the credHelpers entries that
+# point to ecr-login (after a backup); that edit needs jq or python3, whichever is found first.
 set -eu
 
 me=install.sh
@@ -29,9 +30,11 @@ user's ~/.docker/config.json, merged with what is there (auths, credsStore, prox
                     The home directory comes from <root>/etc/passwd.
   --root DIR        treat DIR as the file system root (like DESTDIR), for images and tests
   --dry-run         print what would change, change nothing
+  --uninstall       remove the executable, and the credHelpers entries that point to ecr-login
+                    from each user's config
   -h, --help        this text
 
-Environment: ECR_LOGIN_JSON_TOOL=jq|python3 picks the JSON tool instead of the first one found.
+Environment: ECR_LOGIN_JSON_TOOL=jq|python3 picks the JSON tool of --uninstall.
 EOF
 }
 
@@ -49,6 +52,7 @@ binary=
 install_binary=1
 public=1
 dry_run=0
+uninstall=0
 
 need_arg() {
   if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi
@@ -73,6 +77,7 @@ while [ $# -gt 0 ]; do
     --root) need_arg "$@"; root=$2; shift 2 ;;
     --root=*) root=${1#*=}; shift ;;
     --dry-run) dry_run=1; shift ;;
+    --uninstall) uninstall=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -88,10 +93,10 @@ case $prefix in /*) ;; *) die "--prefix must be an absolute path: $prefix" ;; es
 [ "$public" -eq 0 ] || registries="${registries}public.ecr.aws
 "
 
-# Registry hosts become JSON keys and file content: letters, digits, dots, dashes, an optional port.
+# Registry hosts are checked by the helper itself (configure's rule), below; here only what a shell
+# argument list needs: no whitespace.
 for r in $registries; do
-  printf '%s\n' "$r" | grep -Eq '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$' ||
-    die "not a registry host name: $r (give the bare host, e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com)"
+  case $r in *[[:space:]]* | '') die "not a registry host name: $r" ;; esac
 done
 registries=$(printf '%s' "$registries" | awk 'NF && !seen[$0]++')
 
@@ -111,7 +116,7 @@ passwd_entry() {
 
 # Every user is looked up before anything is changed: name, home, uid:gid, one per line.
 accounts=
-if [ -n "$registries" ]; then
+if [ -n "$registries" ] || [ "$uninstall" -eq 1 ]; then
   for user in $users; do
     entry=$(passwd_entry "$user")
     [ -n "$entry" ] || die "user $user not found in ${root:-}/etc/passwd"
@@ -126,7 +131,114 @@ say() {
   if [ "$dry_run" -eq 1 ]; then printf 'would %s\n' "$*"; else printf '%s\n' "$*"; fi
 }
 
-# --- the executable ----------------------------------------------------------------------------
+i_am_root=0
+[ "$(id -u)" -ne 0 ] || i_am_root=1
+status=0
+target_dir=$root$prefix
+target=$target_dir/$helper_name
+
+if [ "$uninstall" -eq 1 ]; then
+  # --- uninstall -------------------------------------------------------------------------------
+  json_tool=
+  case ${ECR_LOGIN_JSON_TOOL:-} in
+    jq | python3)
+      command -v "$ECR_LOGIN_JSON_TOOL" >/dev/null 2>&1 || die "ECR_LOGIN_JSON_TOOL=$ECR_LOGIN_JSON_TOOL is not installed"
+      json_tool=$ECR_LOGIN_JSON_TOOL
+      ;;
+    '')
+      if command -v jq >/dev/null 2>&1; then json_tool=jq; elif command -v python3 >/dev/null 2>&1; then json_tool=python3; fi
+      ;;
+    *) die "ECR_LOGIN_JSON_TOOL must be jq or python3" ;;
+  esac
+
+  # Prints the config $1 without its ecr-login credHelpers entries (and without credHelpers if
+  # nothing else is left in it), or nothing when it has none. Exits non-zero when it is not a JSON
+  # object.
+  unroute() {
+    case $json_tool in
+      jq)
+        jq -e 'type == "object" and ((.credHelpers // {}) | type == "object")' "$1" >/dev/null 2>&1 || return 1
+        if jq -e '(.credHelpers // {}) | any(.[]; . == "ecr-login")' "$1" >/dev/null; then
+          jq --tab '.credHelpers |= with_entries(select(.value != "ecr-login"))
+            | if .credHelpers == {} then del(.credHelpers) else . end' "$1"
+        fi
+        ;;
+      python3)
+        python3 - "$1" <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        config = json.load(f)
+except ValueError:
+    sys.exit(1)
+if not isinstance(config, dict) or not isinstance(config.get("credHelpers", {}), dict):
+    sys.exit(1)
+have = config.get("credHelpers", {})
+keep = {k: v for k, v in have.items() if v != "ecr-login"}
+if keep != have:
+    if keep:
+        config["credHelpers"] = keep
+    else:
+        del config["credHelpers"]
+    sys.stdout.write(json.dumps(config, indent="\t", ensure_ascii=False) + "\n")
+PY
+        ;;
+    esac
+  }
+
+  for account in $accounts; do
+    home=${account#*:}
+    home=${home%%:*}
+    config=$root$home/.docker/config.json
+    if [ -L "$config" ]; then config=$(readlink -f "$config"); fi
+    [ -s "$config" ] || continue
+    [ -n "$json_tool" ] || die "$config: removing entries from it needs jq or python3, and neither is installed"
+    if ! new=$(unroute "$config"); then
+      printf '%s: %s is not a JSON object; left alone\n' "$me" "$config" >&2
+      status=1
+      continue
+    fi
+    if [ -z "$new" ]; then
+      printf '%s routes nothing to ecr-login\n' "$config"
+      continue
+    fi
+    if [ "$dry_run" -eq 1 ]; then
+      say "remove the ecr-login credHelpers entries from $config"
+      printf '%s\n' "$new" | diff -u "$config" - | sed '1,2d' || true
+      continue
+    fi
+    # A backup first, like configure's: never overwritten, 0600 since auths may hold passwords.
+    backup=$config.bak-$(date -u +%Y%m%dT%H%M%SZ)
+    n=0
+    while [ -e "$backup" ]; do n=$((n + 1)); backup=${backup%-[0-9]*}-$n; done
+    (umask 077 && cp "$config" "$backup")
+    [ "$i_am_root" -eq 0 ] || chown "${account#*:*:}" "$backup"
+    tmp=$(dirname "$config")/.config.json.$$
+    cp -p "$config" "$tmp" # keeps mode and owner
+    printf '%s\n' "$new" >"$tmp"
+    mv -f "$tmp" "$config"
+    printf 'removed the ecr-login credHelpers entries from %s (backup: %s)\n' "$config" "$backup"
+  done
+
+  if [ -e "$target" ] || [ -L "$target" ]; then
+    say "remove $target"
+    [ "$dry_run" -eq 1 ] || rm -f "$target"
+  else
+    printf 'no %s to remove\n' "$target"
+  fi
+  exit "$status"
+fi
+
+# --- the executable ------------------------------------------------------------------------------
+
+# The single executable, not a node script: the npm bin needs the bundles beside it (npm install -g).
+check_executable() {
+  [ -f "$1" ] || die "no such file: $1"
+  case $(head -c 4 "$1" | od -An -c | tr -d ' ') in
+    177ELF) ;;
+    *) die "$1 is not a single executable (an ELF file); for the node script, use npm install -g" ;;
+  esac
+}
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 if [ "$install_binary" -eq 1 ]; then
@@ -136,9 +248,27 @@ if [ "$install_binary" -eq 1 ]; then
     done
     [ -n "$binary" ] || die "no $helper_name next to this script; give --binary FILE (run npm run build first?)"
   fi
-  [ -f "$binary" ] || die "no such file: $binary"
-  target_dir=$root$prefix
-  target=$target_dir/$helper_name
+  check_executable "$binary"
+  helper=$binary
+elif [ -x "$target" ]; then
+  helper=$target
+else
+  helper=$(command -v "$helper_name" 2>/dev/null) || die "--no-binary: no $target and no $helper_name on PATH"
+fi
+
+# The helper checks the registries before anything changes: it must run here, and accept them all.
+registry_args=
+for r in $registries; do registry_args="$registry_args--registry
+$r
+"; done
+if [ -n "$registries" ]; then
+  # shellcheck disable=SC2086 # split on newlines only (IFS)
+  if ! out=$("$helper" configure --print $registry_args 2>&1 >/dev/null); then
+    die "${out:-cannot run $helper on this machine}"
+  fi
+fi
+
+if [ "$install_binary" -eq 1 ]; then
   if [ -f "$target" ] && cmp -s "$binary" "$target"; then
     printf '%s is up to date\n' "$target"
   else
@@ -151,76 +281,20 @@ if [ "$install_binary" -eq 1 ]; then
       cp "$binary" "$tmp"
       chmod 0755 "$tmp"
       mv -f "$tmp" "$target"
+      helper=$target
     fi
   fi
 fi
 
-# --- docker configs ----------------------------------------------------------------------------
+# --- docker configs ------------------------------------------------------------------------------
 
 [ -n "$registries" ] || {
   printf 'no registries given (--registry HOST) and --no-public: docker configs left alone\n'
   exit 0
 }
 
-json_tool=
-case ${ECR_LOGIN_JSON_TOOL:-} in
-  jq | python3)
-    command -v "$ECR_LOGIN_JSON_TOOL" >/dev/null 2>&1 || die "ECR_LOGIN_JSON_TOOL=$ECR_LOGIN_JSON_TOOL is not installed"
-    json_tool=$ECR_LOGIN_JSON_TOOL
-    ;;
-  '')
-    if command -v jq >/dev/null 2>&1; then json_tool=jq; elif command -v python3 >/dev/null 2>&1; then json_tool=python3; fi
-    ;;
-  *) die "ECR_LOGIN_JSON_TOOL must be jq or python3" ;;
-esac
-
-# The registries as a JSON object, {"host": "ecr-login", ...}, on one line.
-wanted_json() {
-  printf '%s\n' "$registries" | awk 'BEGIN { printf "{" } { printf "%s\"%s\": \"ecr-login\"", (NR > 1 ? ", " : ""), $0 } END { print "}" }'
-}
-
-# A new config.json, tab-indented like the docker CLI writes it.
-fresh_config() {
-  printf '{\n\t"credHelpers": {\n'
-  printf '%s\n' "$registries" | awk '{ lines[NR] = $0 } END { for (i = 1; i <= NR; i++) printf "\t\t\"%s\": \"ecr-login\"%s\n", lines[i], (i < NR ? "," : "") }'
-  printf '\t}\n}\n'
-}
-
-# Prints the merged config for $1 on stdout, or nothing when every entry is already there.
-# Exits non-zero when the file is not a JSON object.
-merge_config() {
-  case $json_tool in
-    jq)
-      jq -e 'type == "object" and ((.credHelpers // {}) | type == "object")' "$1" >/dev/null 2>&1 || return 1
-      if ! jq -e --argjson want "$(wanted_json)" \
-        '(.credHelpers // {}) as $have | $want | to_entries | all(.value == $have[.key])' "$1" >/dev/null; then
-        jq --tab --argjson want "$(wanted_json)" '.credHelpers = ((.credHelpers // {}) + $want)' "$1"
-      fi
-      ;;
-    python3)
-      python3 - "$1" "$(wanted_json)" <<'PY'
-import json, sys
-try:
-    with open(sys.argv[1], encoding="utf-8") as f:
-        config = json.load(f)
-except ValueError:
-    sys.exit(1)
-want = json.loads(sys.argv[2])
-if not isinstance(config, dict) or not isinstance(config.get("credHelpers", {}), dict):
-    sys.exit(1)
-have = config.get("credHelpers", {})
-if any(have.get(k) != v for k, v in want.items()):
-    config["credHelpers"] = {**have, **want}
-    sys.stdout.write(json.dumps(config, indent="\t", ensure_ascii=False) + "\n")
-PY
-      ;;
-  esac
-}
-
-i_am_root=0
-[ "$(id -u)" -ne 0 ] || i_am_root=1
-status=0
-
+configure_args=
+[ "$dry_run" -eq 0 ] || configure_args="--dry-run"
 for account in $accounts; do
   user=${account%%:*}
   owner=${account#*:*:}
@@ -228,53 +302,22 @@ for account in $accounts; do
   home=${home%%:*}
   dir=$root$home/.docker
   config=$dir/config.json
-  # Write through a symlinked config to the file it points at.
-  if [ -L "$config" ]; then config=$(readlink -f "$config"); dir=$(dirname "$config"); fi
+  dir_existed=0
+  [ ! -d "$dir" ] || dir_existed=1
+  config_existed=0
+  [ ! -e "$config" ] || config_existed=1
 
-  if [ ! -s "$config" ]; then
-    new=$(fresh_config)
-  else
-    [ -n "$json_tool" ] ||
-      die "$config exists; merging into it needs jq or python3, and neither is installed (apt-get install jq, dnf install jq)"
-    if ! new=$(merge_config "$config"); then
-      printf '%s: %s is not a JSON object; left alone\n' "$me" "$config" >&2
-      status=1
-      continue
-    fi
-    if [ -z "$new" ]; then
-      printf '%s already routes these registries to ecr-login\n' "$config"
-      continue
-    fi
-  fi
-
-  say "write $config ($user)"
-  if [ "$dry_run" -eq 1 ]; then
-    if [ -s "$config" ]; then
-      printf '%s\n' "$new" | diff -u "$config" - | sed '1,2d' || true
-    else
-      printf '%s\n' "$new"
-    fi
+  # With the helper first on PATH, configure's PATH check has nothing to say.
+  # shellcheck disable=SC2086 # split on newlines only (IFS)
+  PATH="$(dirname "$helper"):$PATH" "$helper" configure --config "$config" $configure_args $registry_args || {
+    status=1
     continue
+  }
+  # Written by root for another user: make what was created theirs.
+  if [ "$dry_run" -eq 0 ] && [ "$i_am_root" -eq 1 ] && [ "$config_existed" -eq 0 ]; then
+    chown "$owner" "$config"
+    [ "$dir_existed" -eq 1 ] || chown "$owner" "$dir"
   fi
-
-  created_dir=0
-  if [ ! -d "$dir" ]; then
-    mkdir -p "$dir"
-    chmod 0700 "$dir"
-    created_dir=1
-  fi
-  tmp=$dir/.config.json.$$
-  if [ -f "$config" ]; then
-    cp -p "$config" "$tmp" # keeps mode and owner
-  else
-    (umask 077 && : >"$tmp")
-  fi
-  printf '%s\n' "$new" >"$tmp"
-  if [ "$i_am_root" -eq 1 ] && [ ! -f "$config" ]; then
-    chown "$owner" "$tmp"
-    [ "$created_dir" -eq 0 ] || chown "$owner" "$dir"
-  fi
-  mv -f "$tmp" "$config"
 done
 
 exit "$status"

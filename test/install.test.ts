@@ -1,6 +1,8 @@
 /**
- * scripts/install.sh against a throwaway root (its --root, like DESTDIR): the executable lands under
- * the prefix, and each user's docker config gains credHelpers without losing anything else.
+ * scripts/install.sh against a throwaway root (its --root, like DESTDIR), with the real single
+ * executable: it lands under the prefix, and each user's docker config gains credHelpers through the
+ * helper's own `configure` (the ECR-host rule, a backup, nothing else touched); --uninstall takes
+ * out the executable and only the ecr-login entries.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -8,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -15,9 +18,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from './support/helper';
+import { HELPER, ROOT } from './support/helper';
 
 const SCRIPT = join(ROOT, 'scripts', 'install.sh');
 const ECR = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
@@ -39,20 +42,25 @@ const EXISTING = {
 
 const available = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const TOOLS = ['jq', 'python3'].filter(available);
+/** install.sh installs the single executable; where the build made none, there is nothing to test. */
+const isExecutable =
+  existsSync(HELPER) && readFileSync(HELPER).subarray(0, 4).toString('latin1') === '\x7fELF';
 
 let root: string;
-let binary: string;
 
+/** install.sh with the built executable; the helper's own directory on PATH for --no-binary. */
 function install(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const run = spawnSync('sh', [SCRIPT, '--root', root, '--binary', binary, ...args], {
+  const run = spawnSync('sh', [SCRIPT, '--root', root, '--binary', HELPER, ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: `${dirname(HELPER)}:${process.env.PATH}`, HOME: root, ...env },
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 const configPath = (home: string) => join(root, home, '.docker', 'config.json');
 const readConfig = (home: string) => JSON.parse(readFileSync(configPath(home), 'utf8'));
+const backups = (home: string) =>
+  readdirSync(join(root, home, '.docker')).filter((name) => name.startsWith('config.json.bak-'));
 
 function writeConfig(home: string, content: string) {
   mkdirSync(join(root, home, '.docker'), { recursive: true });
@@ -65,25 +73,23 @@ beforeEach(() => {
   writeFileSync(join(root, 'etc', 'passwd'), PASSWD);
   mkdirSync(join(root, 'root'));
   mkdirSync(join(root, 'home', 'runner'), { recursive: true });
-  binary = join(root, 'build', 'docker-credential-ecr-login');
-  mkdirSync(join(root, 'build'));
-  writeFileSync(binary, '#!/bin/sh\necho docker-credential-ecr-login test\n');
 });
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-describe('install.sh', () => {
+describe.skipIf(!isExecutable)('install.sh', () => {
   it('installs the executable under --prefix, mode 0755', () => {
     const run = install(['--prefix', '/opt/ecr/bin', '--user', 'root']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const target = join(root, 'opt', 'ecr', 'bin', 'docker-credential-ecr-login');
-    expect(readFileSync(target, 'utf8')).toBe(readFileSync(binary, 'utf8'));
+    expect(readFileSync(target).equals(readFileSync(HELPER))).toBe(true);
     expect(statSync(target).mode & 0o777).toBe(0o755);
   });
 
   it('defaults to /usr/local/bin and writes new configs for root and runner, with public.ecr.aws', () => {
     const run = install(['--user', 'root', '--user', 'runner', '--registry', ECR]);
+    expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(existsSync(join(root, 'usr', 'local', 'bin', 'docker-credential-ecr-login'))).toBe(true);
     for (const home of ['root', 'home/runner']) {
@@ -104,7 +110,7 @@ describe('install.sh', () => {
     }
   });
 
-  it('takes repeated --registry, --no-public, and --no-binary', () => {
+  it('takes repeated --registry, --no-public, and --no-binary (running the helper on PATH)', () => {
     const run = install([
       '--no-binary',
       '--no-public',
@@ -120,130 +126,91 @@ describe('install.sh', () => {
     expect(readConfig('home/runner')).toEqual({ credHelpers: { [ECR]: 'ecr-login', [ECR2]: 'ecr-login' } });
   });
 
-  describe.each(TOOLS)('merging with %s', (tool) => {
-    const env = { ECR_LOGIN_JSON_TOOL: tool };
-
-    it('keeps auths, credsStore, proxies, other credHelpers and unknown keys, in order', () => {
-      writeConfig('home/runner', JSON.stringify(EXISTING, null, 2));
-      const run = install(['--user', 'runner', '--registry', ECR], env);
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(0);
-      const merged = readConfig('home/runner');
-      expect(merged).toEqual({
-        ...EXISTING,
-        credHelpers: { 'gcr.io': 'gcloud', [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
-      });
-      expect(Object.keys(merged)).toEqual(Object.keys(EXISTING));
-      expect(statSync(configPath('home/runner')).mode & 0o777).toBe(0o600);
+  it('keeps auths, credsStore, proxies, other credHelpers and unknown keys, in order, after a backup', () => {
+    const before = JSON.stringify(EXISTING, null, 2);
+    writeConfig('home/runner', before);
+    const run = install(['--no-binary', '--user', 'runner', '--registry', ECR]);
+    expect(run.status).toBe(0);
+    const merged = readConfig('home/runner');
+    expect(merged).toEqual({
+      ...EXISTING,
+      credHelpers: { 'gcr.io': 'gcloud', [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
     });
-
-    it('routes a registry another helper had to ecr-login', () => {
-      writeConfig('root', JSON.stringify({ credHelpers: { [ECR]: 'desktop' } }));
-      expect(install(['--user', 'root', '--registry', ECR, '--no-public'], env).status).toBe(0);
-      expect(readConfig('root')).toEqual({ credHelpers: { [ECR]: 'ecr-login' } });
-    });
-
-    it('is idempotent: a second run changes nothing, not even the formatting', () => {
-      // Compact JSON that already has the entries: rewriting it would be a needless change.
-      const already = JSON.stringify({
-        ...EXISTING,
-        credHelpers: { [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
-      });
-      writeConfig('home/runner', already);
-      const first = install(['--user', 'runner', '--registry', ECR], env);
-      expect(first.status).toBe(0);
-      expect(readFileSync(configPath('home/runner'), 'utf8')).toBe(already);
-
-      writeConfig('root', JSON.stringify(EXISTING));
-      expect(install(['--user', 'root', '--registry', ECR], env).status).toBe(0);
-      const once = readFileSync(configPath('root'), 'utf8');
-      const mtime = statSync(configPath('root')).mtimeMs;
-      const again = install(['--user', 'root', '--user', 'runner', '--registry', ECR], env);
-      expect(again.status).toBe(0);
-      expect(again.stdout).toContain('docker-credential-ecr-login is up to date');
-      expect(again.stdout).toContain(`${configPath('root')} already routes these registries to ecr-login`);
-      expect(readFileSync(configPath('root'), 'utf8')).toBe(once);
-      expect(statSync(configPath('root')).mtimeMs).toBe(mtime);
-    });
-
-    it('--dry-run prints the change as a diff and writes nothing', () => {
-      const before = JSON.stringify(EXISTING, null, '\t') + '\n';
-      writeConfig('home/runner', before);
-      const run = install(['--dry-run', '--user', 'root', '--user', 'runner', '--registry', ECR], env);
-      expect(run.status).toBe(0);
-      expect(run.stdout).toContain('would install');
-      expect(run.stdout).toContain(`would write ${configPath('root')} (root)`);
-      expect(run.stdout).toContain(`would write ${configPath('home/runner')} (runner)`);
-      expect(run.stdout).toContain(`+\t\t"${ECR}": "ecr-login",`);
-      expect(run.stdout).toContain('-\t\t"gcr.io": "gcloud"\n+\t\t"gcr.io": "gcloud",');
-      expect(readFileSync(configPath('home/runner'), 'utf8')).toBe(before);
-      expect(existsSync(configPath('root'))).toBe(false);
-      expect(existsSync(join(root, 'usr'))).toBe(false);
-    });
-
-    it('leaves a config that is not a JSON object alone and fails', () => {
-      writeConfig('root', '{"auths": ');
-      writeConfig('home/runner', '[1, 2]');
-      const run = install(['--user', 'root', '--user', 'runner', '--registry', ECR], env);
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain('is not a JSON object; left alone');
-      expect(readFileSync(configPath('root'), 'utf8')).toBe('{"auths": ');
-      expect(readFileSync(configPath('home/runner'), 'utf8')).toBe('[1, 2]');
-    });
+    expect(Object.keys(merged)).toEqual(Object.keys(EXISTING));
+    expect(statSync(configPath('home/runner')).mode & 0o777).toBe(0o600);
+    const [backup] = backups('home/runner');
+    expect(readFileSync(join(root, 'home/runner/.docker', backup), 'utf8')).toBe(before);
   });
 
-  describe('with neither jq nor python3', () => {
-    /** A PATH holding only what install.sh needs besides a JSON tool. */
-    function barePath(): string {
-      const bin = join(root, 'bare-bin');
-      mkdirSync(bin);
-      for (const tool of [
-        'sh',
-        'awk',
-        'grep',
-        'cmp',
-        'cp',
-        'mv',
-        'chmod',
-        'chown',
-        'mkdir',
-        'cut',
-        'id',
-        'diff',
-        'sed',
-        'dirname',
-        'readlink',
-        'cat',
-      ]) {
-        const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-        if (found) symlinkSync(found, join(bin, tool));
-      }
-      return bin;
-    }
-
-    it('still writes a new config', () => {
-      const run = install(['--user', 'runner', '--registry', ECR], { PATH: barePath() });
-      expect(run.status).toBe(0);
-      expect(readConfig('home/runner')).toEqual({
-        credHelpers: { [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
-      });
-    });
-
-    it('refuses to merge into an existing one, saying what to install', () => {
-      writeConfig('home/runner', JSON.stringify(EXISTING));
-      const run = install(['--user', 'runner', '--registry', ECR], { PATH: barePath() });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain('needs jq or python3');
-      expect(readConfig('home/runner')).toEqual(EXISTING);
-    });
+  it('routes a registry another helper had to ecr-login', () => {
+    writeConfig('root', JSON.stringify({ credHelpers: { [ECR]: 'desktop' } }));
+    expect(install(['--no-binary', '--user', 'root', '--registry', ECR, '--no-public']).status).toBe(0);
+    expect(readConfig('root')).toEqual({ credHelpers: { [ECR]: 'ecr-login' } });
   });
 
-  it('rejects what is not a registry host, an unknown user, and unknown flags', () => {
-    for (const bad of [`https://${ECR}`, `${ECR}/repo`, 'a"b', 'two words', '*']) {
+  it('is idempotent: a second run changes nothing, not even the formatting', () => {
+    const already = JSON.stringify({
+      ...EXISTING,
+      credHelpers: { [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
+    });
+    writeConfig('home/runner', already);
+    expect(install(['--user', 'runner', '--registry', ECR]).status).toBe(0);
+    expect(readFileSync(configPath('home/runner'), 'utf8')).toBe(already);
+    expect(backups('home/runner')).toEqual([]);
+
+    const again = install(['--user', 'runner', '--registry', ECR]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('docker-credential-ecr-login is up to date');
+    expect(again.stdout).toContain(`Already configured: ${configPath('home/runner')}`);
+    expect(readFileSync(configPath('home/runner'), 'utf8')).toBe(already);
+  });
+
+  it('--dry-run prints the change as a diff and writes nothing', () => {
+    const before = JSON.stringify(EXISTING, null, '\t') + '\n';
+    writeConfig('home/runner', before);
+    const run = install(['--dry-run', '--user', 'root', '--user', 'runner', '--registry', ECR]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('would install');
+    expect(run.stdout).toContain(`+\t\t"${ECR}": "ecr-login",`);
+    expect(run.stdout).toContain(`Dry run: nothing written to ${configPath('home/runner')}`);
+    expect(readFileSync(configPath('home/runner'), 'utf8')).toBe(before);
+    expect(existsSync(configPath('root'))).toBe(false);
+    expect(existsSync(join(root, 'usr'))).toBe(false);
+  });
+
+  it('leaves a config that is not a JSON object alone and fails', () => {
+    writeConfig('root', '{"auths": ');
+    writeConfig('home/runner', '[1, 2]');
+    const run = install(['--no-binary', '--user', 'root', '--user', 'runner', '--registry', ECR]);
+    expect(run.status).toBe(1);
+    expect(readFileSync(configPath('root'), 'utf8')).toBe('{"auths": ');
+    expect(readFileSync(configPath('home/runner'), 'utf8')).toBe('[1, 2]');
+  });
+
+  it('refuses hosts that are not ECR, as configure does, before changing anything', () => {
+    for (const bad of ['docker.io', 'ghcr.io', `${ECR}.evil.example`, 'a"b']) {
       const run = install(['--user', 'root', '--registry', bad]);
       expect(run.status, bad).toBe(1);
-      expect(run.stderr).toContain('not a registry host name');
+      expect(run.stderr).toContain('is not an Amazon ECR registry host');
+      expect(run.stdout).toBe('');
     }
+    expect(existsSync(join(root, 'usr'))).toBe(false);
+    expect(existsSync(join(root, 'root', '.docker'))).toBe(false);
+  });
+
+  it('refuses to install the npm bin, a node script that needs the bundles beside it', () => {
+    const run = install([
+      '--user',
+      'root',
+      '--binary',
+      join(ROOT, 'dist', 'docker-credential-ecr-login.cjs'),
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('is not a single executable');
+    expect(existsSync(join(root, 'usr'))).toBe(false);
+  });
+
+  it('rejects an unknown user and unknown flags', () => {
     expect(install(['--user', 'nobody-here']).stderr).toContain('user nobody-here not found');
     expect(install(['--bogus']).status).toBe(1);
     expect(existsSync(join(root, 'root', '.docker'))).toBe(false);
@@ -254,8 +221,53 @@ describe('install.sh', () => {
     mkdirSync(join(root, 'home/runner/.docker'));
     symlinkSync(configPath('root'), configPath('home/runner'));
     chmodSync(configPath('root'), 0o644);
-    expect(install(['--user', 'runner', '--registry', ECR, '--no-public']).status).toBe(0);
+    expect(install(['--no-binary', '--user', 'runner', '--registry', ECR, '--no-public']).status).toBe(0);
     expect(readConfig('root')).toEqual({ auths: {}, credHelpers: { [ECR]: 'ecr-login' } });
     expect(statSync(configPath('root')).mode & 0o777).toBe(0o644);
+  });
+
+  describe.each(TOOLS)('--uninstall with %s', (tool) => {
+    const env = { ECR_LOGIN_JSON_TOOL: tool };
+
+    it('removes the executable and only the ecr-login entries, after a backup', () => {
+      expect(install(['--user', 'root', '--user', 'runner', '--registry', ECR]).status).toBe(0);
+      const lived = {
+        ...EXISTING,
+        credHelpers: { 'gcr.io': 'gcloud', [ECR]: 'ecr-login', 'public.ecr.aws': 'ecr-login' },
+      };
+      writeConfig('home/runner', JSON.stringify(lived, null, '\t'));
+      const run = install(['--uninstall', '--user', 'root', '--user', 'runner'], env);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(existsSync(join(root, 'usr', 'local', 'bin', 'docker-credential-ecr-login'))).toBe(false);
+      expect(readConfig('home/runner')).toEqual(EXISTING);
+      expect(readConfig('root')).toEqual({});
+      const [backup] = backups('home/runner');
+      expect(JSON.parse(readFileSync(join(root, 'home/runner/.docker', backup), 'utf8'))).toEqual(lived);
+      expect(statSync(join(root, 'home/runner/.docker', backup)).mode & 0o777).toBe(0o600);
+
+      const again = install(['--uninstall', '--user', 'runner'], env);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain('routes nothing to ecr-login');
+      expect(backups('home/runner')).toHaveLength(1);
+    });
+
+    it('leaves a config that is not a JSON object alone and fails', () => {
+      writeConfig('root', '{"credHelpers": ');
+      const run = install(['--uninstall', '--user', 'root'], env);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('is not a JSON object; left alone');
+      expect(readFileSync(configPath('root'), 'utf8')).toBe('{"credHelpers": ');
+    });
+
+    it('--dry-run shows the removal and changes nothing', () => {
+      const lived = JSON.stringify({ credHelpers: { [ECR]: 'ecr-login', 'gcr.io': 'gcloud' } });
+      writeConfig('root', lived);
+      const run = install(['--uninstall', '--dry-run', '--user', 'root'], env);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('would remove the ecr-login credHelpers entries');
+      expect(readFileSync(configPath('root'), 'utf8')).toBe(lived);
+      expect(backups('root')).toEqual([]);
+    });
   });
 });

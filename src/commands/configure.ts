@@ -99,8 +99,9 @@ function checkPath(env: NodeJS.ProcessEnv): void {
   if (!helper.found) {
     tellUser(
       `warning: no executable named ${BINARY} on PATH, so docker cannot run the helper ` +
-        `("executable file not found in $PATH"). Install it: npm install -g ecr-login, or copy ` +
-        `dist/${BINARY} into a directory on PATH such as /usr/local/bin`,
+        `("executable file not found in $PATH"). Install it: npm install -g @ecr-login/${BINARY}, or ` +
+        `copy the release file for this machine (${BINARY}-linux-amd64 or -linux-arm64) into a ` +
+        `directory on PATH such as /usr/local/bin, named ${BINARY}`,
     );
   } else if (!helper.isThisProgram) {
     tellUser(

@@ -3,8 +3,11 @@ import { writeLine } from '../protocol';
 
 export const BINARY = 'docker-credential-ecr-login';
 
+/** Tells this helper from the Go one, which has the same executable name. */
+const PROJECT = 'ecr-login';
+
 export function versionLine(): string {
-  return `${BINARY} (${pkg.name}) ${pkg.version}`;
+  return `${BINARY} (${PROJECT}) ${pkg.version}`;
 }
 
 export function version(): number {

@@ -18,6 +18,7 @@ import {
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HELPER, REGISTRY, runHelper, Sandbox } from '../support/helper';
+import packageJson from '../../package.json';
 
 const DOCKER = '/usr/local/bin/docker';
 const CN_REGISTRY = '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn';
@@ -473,7 +474,7 @@ describe('configure: is the helper on PATH?', () => {
     const run = await configure(['--public'], { PATH: nodeOnly });
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/^warning: no executable named docker-credential-ecr-login on PATH/);
-    expect(run.stderr).toContain('npm install -g ecr-login');
+    expect(run.stderr).toContain(`npm install -g ${packageJson.name},`);
     expect(readConfig().credHelpers).toEqual({ 'public.ecr.aws': 'ecr-login' });
   });
 
