@@ -8,7 +8,9 @@ import { afterEach, beforeEach } from 'vitest';
 import type { CacheEntry } from '../../src/cache/entry';
 import { resolveIdentity } from '../../src/identity';
 import { startFakeEcr, type FakeEcr } from '../fakes';
+import { issuedSecret } from '../fakes/issued-keys';
 import { KEYS, REGISTRY, Sandbox } from './helper';
+import { checkNoSecretsLeaked, rememberEcrPassword, rememberSecret } from './secrets';
 
 export interface Fixture {
   box: Sandbox;
@@ -37,7 +39,17 @@ export function useFixture(): Fixture {
   });
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()));
-    fixture.box.cleanup();
+    try {
+      for (const call of fixture.ecr.calls) {
+        call.passwords.forEach(rememberEcrPassword);
+        // The secret of whatever key signed it, when a fake credential source issued that key.
+        rememberSecret(call.sessionToken, call.accessKeyId && issuedSecret(call.accessKeyId));
+      }
+      rememberSecret(KEYS.AWS_SECRET_ACCESS_KEY);
+      checkNoSecretsLeaked([fixture.box.home]);
+    } finally {
+      fixture.box.cleanup();
+    }
   });
   return fixture;
 }

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { recordRun } from './secrets';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const HELPER = process.env.ECR_LOGIN_BIN
@@ -56,8 +57,11 @@ export function runProcess(command: string, args: string[], options: RunOptions)
   });
 }
 
-export function runHelper(args: string[], options: RunOptions) {
-  return runProcess(HELPER, args, options);
+/** The helper, its stdout and stderr checked for secrets (test/support/secrets.ts). */
+export async function runHelper(args: string[], options: RunOptions) {
+  const result = await runProcess(HELPER, args, options);
+  recordRun(result, options.env);
+  return result;
 }
 
 /** A throwaway HOME with nothing in it: no AWS files, no docker config, no cache. */
