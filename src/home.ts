@@ -24,3 +24,13 @@ export function expandHome(path: string, env: NodeJS.ProcessEnv = process.env): 
   const home = homeDir(env);
   return home === undefined ? undefined : join(home, path.slice(1));
 }
+
+/**
+ * The AWS SDK's ini, SSO and process providers call os.homedir(), which throws for a uid with no
+ * passwd entry when HOME is unset; that error ends the whole credential chain, container and
+ * instance credentials included. With no home at all, the SDK gets one that does not exist (the
+ * passwd convention for system users): its shared files are then absent, which is the truth.
+ */
+export function giveSdkAHome(env: NodeJS.ProcessEnv = process.env): void {
+  if (homeDir(env) === undefined) env.HOME = '/nonexistent';
+}

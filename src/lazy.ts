@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type * as Operator from './commands/operator';
 import type * as DoctorProbe from './doctor-probe';
 import type * as Ecr from './ecr';
+import { giveSdkAHome } from './home';
 import { checkTrustedTree } from './safe-fs';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -43,12 +44,14 @@ function enableCompileCache(stateDir: string | undefined): void {
 
 export function loadEcr(stateDir: string | undefined): typeof Ecr {
   enableCompileCache(stateDir);
+  giveSdkAHome();
   return require('./ecr') as typeof Ecr;
 }
 
 /** `doctor`'s probe, which also carries the STS client. */
 export function loadDoctorProbe(stateDir: string | undefined): typeof DoctorProbe {
   enableCompileCache(stateDir);
+  giveSdkAHome();
   return require('./doctor-probe') as typeof DoctorProbe;
 }
 
