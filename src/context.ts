@@ -5,6 +5,7 @@ import { resolveIdentity, type Identity } from './identity';
 import { createLogger, type Logger } from './log';
 import { mappingFor } from './mapping';
 import { tellUser } from './protocol';
+import { addSecretsFromEnv } from './redact';
 import type { Registry } from './registry';
 import { checkTrustedDir, type UntrustedPathError } from './safe-fs';
 import { loadSettings, type Settings } from './settings';
@@ -25,6 +26,7 @@ export interface Context {
  * cache, the log and the code cache, never the answer; the user is told once, with the fix.
  */
 export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
+  addSecretsFromEnv(env);
   const settings = loadSettings(env);
   const refused: UntrustedPathError[] = [];
   const dirProblem = settings.cacheDir ? checkTrustedDir(settings.cacheDir) : undefined;

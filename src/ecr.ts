@@ -13,6 +13,7 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import type { Logger } from './log';
 import type { Mapping } from './mapping';
 import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
+import { addSecret } from './redact';
 import type { Registry } from './registry';
 
 export interface Token {
@@ -38,10 +39,12 @@ export class TokenFormatError extends Error {}
 
 function decodeToken(encoded: string | undefined, expiresAt: Date | undefined, issuedAt: number): Token {
   const decoded = Buffer.from(encoded ?? '', 'base64').toString('utf8');
+  addSecret(encoded);
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) {
     throw new TokenFormatError('GetAuthorizationToken returned a token that is not base64 user:password');
   }
+  addSecret(decoded.slice(colon + 1));
   return {
     username: decoded.slice(0, colon),
     password: decoded.slice(colon + 1),
@@ -156,8 +159,11 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export function resolveCredentials(registry: Registry, options: FetchOptions): Promise<Credentials> {
-  return abortable(credentialChain(registry.region, options)(), options.signal);
+export async function resolveCredentials(registry: Registry, options: FetchOptions): Promise<Credentials> {
+  const credentials = await abortable(credentialChain(registry.region, options)(), options.signal);
+  addSecret(credentials.secretAccessKey);
+  addSecret(credentials.sessionToken);
+  return credentials;
 }
 
 /** Where the SDK will send GetAuthorizationToken for this registry (an override, FIPS, dual-stack). */

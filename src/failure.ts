@@ -3,7 +3,7 @@
  * only, so it needs no SDK import.
  */
 import type { Identity } from './identity';
-import { redact } from './log';
+import { redact } from './redact';
 import type { Registry } from './registry';
 
 interface ErrorLike {

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { hash } from './hash';
 import { configFilePath, credentialsFilePath, loadSharedConfig, type SharedConfig } from './ini';
 import type { Mapping } from './mapping';
+import { addSecret } from './redact';
 
 export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
 
@@ -113,7 +114,9 @@ function tokenSubject(token: string): string {
 function containerAuthorization(env: NodeJS.ProcessEnv): string {
   if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) {
     try {
-      return tokenSubject(readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8'));
+      const token = readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8');
+      addSecret(token.trim());
+      return tokenSubject(token);
     } catch {
       return `unreadable:${env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}`;
     }

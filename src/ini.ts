@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandHome, homeDir } from './home';
+import { addCommandArguments, addSecret } from './redact';
 
 export type Sections = Map<string, Record<string, string>>;
 
@@ -78,6 +79,14 @@ export function credentialsFilePath(env: NodeJS.ProcessEnv): string {
   return sharedFile(env.AWS_SHARED_CREDENTIALS_FILE, 'credentials', env);
 }
 
+/** Whatever a profile holds that must never be shown: keys, session tokens, credential_process arguments. */
+function hideSecrets(profile: Record<string, string>): void {
+  addSecret(profile.aws_secret_access_key);
+  addSecret(profile.aws_session_token);
+  addSecret(profile.aws_security_token);
+  if (profile.credential_process) addCommandArguments(profile.credential_process);
+}
+
 export interface SharedConfig {
   profiles: Map<string, Record<string, string>>;
   ssoSessions: Map<string, Record<string, string>>;
@@ -100,5 +109,6 @@ export function loadSharedConfig(env: NodeJS.ProcessEnv): SharedConfig {
   for (const [name, values] of parseIni(readOptional(credentialsFilePath(env)))) {
     profiles.set(name, { ...profiles.get(name), ...values });
   }
+  for (const profile of profiles.values()) hideSecrets(profile);
   return { profiles, ssoSessions };
 }

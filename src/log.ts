@@ -4,6 +4,7 @@
  */
 import { closeSync, constants, fstatSync, mkdirSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { redact } from './redact';
 import { checkTrustedDir, openOwnedForWriting, UntrustedPathError } from './safe-fs';
 import type { LogLevel, Settings } from './settings';
 
@@ -18,22 +19,6 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** A long-lived runner calls us thousands of times a day: keep one previous file, at most this big. */
 export const LOG_MAX_BYTES = 1024 * 1024;
-
-const SECRET_PATTERNS: [RegExp, string][] = [
-  // base64("AWS:...") is how every ECR token starts
-  [/QVdTO[A-Za-z0-9+/=]{8,}/g, '[ecr-token]'],
-  // session tokens and other long opaque blobs
-  [/[A-Za-z0-9+/=]{100,}/g, '[redacted]'],
-  // secret access keys are 40 characters of base64 alphabet
-  [/(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g, '[redacted]'],
-  [/((?:secret|password|token|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
-];
-
-export function redact(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
 
 function formatFields(fields: Record<string, unknown> | undefined): string {
   if (!fields) return '';

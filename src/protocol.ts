@@ -3,6 +3,7 @@
  * the first JSON value there, so nothing else may ever reach it.
  */
 import { readSync } from 'node:fs';
+import { redact } from './redact';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
 
@@ -74,7 +75,11 @@ export function writeJson(value: unknown): void {
 
 /** One line on stdout: the protocol's error channel (docker shows it to the user). */
 export function writeLine(message: string): void {
-  process.stdout.write(message.replace(/\s*\n\s*/g, ' ').trim() + '\n');
+  process.stdout.write(
+    redact(message)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim() + '\n',
+  );
 }
 
 /** Parse the JSON that `store` receives; undefined when it is not the documented shape. */
@@ -97,7 +102,11 @@ export function parseStorePayload(text: string): Credentials | undefined {
 
 /** One line for the person at the terminal: docker passes the helper's stderr through. */
 export function tellUser(line: string): void {
-  process.stderr.write(line.replace(/\s*\n\s*/g, ' ').trim() + '\n');
+  process.stderr.write(
+    redact(line)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim() + '\n',
+  );
 }
 
 /** Multi-line text for people (operator commands); never used by the credential-helper actions. */

@@ -10,7 +10,8 @@ import { identityFor, type Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
 import { maskKeyId, type Identity } from '../identity';
-import { writeJson, writeText } from '../protocol';
+import { writeText } from '../protocol';
+import { redact } from '../redact';
 import { parseRegistry, type Registry } from '../registry';
 import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker-routing';
 import type { ErrorSummary, Probe } from '../doctor-probe';
@@ -275,7 +276,10 @@ export async function doctor(ctx: Context, args: string[]): Promise<number> {
   }
   const reports: Report[] = [];
   for (const host of hosts) reports.push(await diagnose(ctx, host, offline));
-  if (json) writeJson(reports.length === 1 ? reports[0] : reports);
-  else writeText(reports.map(render).join('\n\n'));
+  // Error messages from AWS, STS, SSO and credential processes are in there: redacted like stderr.
+  const output = json
+    ? JSON.stringify(reports.length === 1 ? reports[0] : reports)
+    : reports.map(render).join('\n\n');
+  writeText(redact(output));
   return reports.every((r) => r.ok) ? 0 : 1;
 }

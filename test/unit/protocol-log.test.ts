@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, LOG_MAX_BYTES, redact } from '../../src/log';
+import { createLogger, LOG_MAX_BYTES } from '../../src/log';
+import { addCommandArguments, addSecret, redact } from '../../src/redact';
 import { decodeText, parseStorePayload } from '../../src/protocol';
 
 describe('decodeText', () => {
@@ -35,6 +36,27 @@ describe('redact', () => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('hunter3');
+  });
+
+  it('hides URL userinfo and query values, with or without a scheme', () => {
+    expect(redact('GET http://127.0.0.1:9/v2/auth?token=abc&x=1 failed')).toBe(
+      'GET http://127.0.0.1:9/v2/auth?token=[redacted]&x=[redacted] failed',
+    );
+    expect(redact('key="https://alice:pw@example.com/v2/"')).toBe('key="https://[redacted]@example.com/v2/"');
+    expect(redact('key="alice:pw@example.com"')).toBe('key="[redacted]@example.com"');
+  });
+
+  it('replaces known secrets literally whatever their length, and keeps JSON valid', () => {
+    addSecret('s3ss10n');
+    addSecret('abc'); // too short to be a secret: left alone
+    addCommandArguments('/usr/bin/vault --token hvs-123456');
+    const text = redact(
+      '{"token":{"ok":false},"message":"token s3ss10n abc via /usr/bin/vault --token hvs-123456"}',
+    );
+    expect(JSON.parse(text)).toEqual({
+      token: { ok: false },
+      message: 'token [redacted] abc via /usr/bin/vault [redacted]',
+    });
   });
 
   it('keeps ordinary text readable', () => {
