@@ -72,6 +72,8 @@ export function describeFailure(err: unknown, registry: Registry, identity: Iden
     return `${what}: ${err.message} (${identity.label})${timeoutHint(identity, err.stage)}`;
   }
   switch (e.name) {
+    case 'BlockingFileError':
+      return `${what}: ${message}`;
     case 'CredentialsProviderError':
       return identity.kind === 'none'
         ? `${what}: no AWS credentials found in env keys, profiles or web identity, and AWS_EC2_METADATA_DISABLED rules out the instance profile`

@@ -7,12 +7,12 @@
  * Secret values never enter it: an access key ID names its key pair (and, for ASIA keys, the
  * session), so the fingerprint needs no cryptographic hash.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { hash } from './hash';
 import { configFilePath, credentialsFilePath, loadSharedConfig, type SharedConfig } from './ini';
 import type { Mapping } from './mapping';
 import { addSecret } from './redact';
+import { readSdkFile } from './sdk-files';
 
 export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
 
@@ -112,14 +112,11 @@ function tokenSubject(token: string): string {
 }
 
 function containerAuthorization(env: NodeJS.ProcessEnv): string {
-  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) {
-    try {
-      const token = readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, 'utf8');
-      addSecret(token.trim());
-      return tokenSubject(token);
-    } catch {
-      return `unreadable:${env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}`;
-    }
+  const file = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
+  if (file) {
+    const token = readSdkFile(file, 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE').trim();
+    addSecret(token);
+    return token ? tokenSubject(token) : `unreadable:${file}`;
   }
   return env.AWS_CONTAINER_AUTHORIZATION_TOKEN ? tokenSubject(env.AWS_CONTAINER_AUTHORIZATION_TOKEN) : '';
 }

@@ -4,10 +4,10 @@
  * profile the SDK will actually sign with. Where the two disagreed, one identity's token could be
  * served to another.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandHome, homeDir } from './home';
 import { addCommandArguments, addSecret } from './redact';
+import { readSdkFile } from './sdk-files';
 
 export type Sections = Map<string, Record<string, string>>;
 
@@ -54,15 +54,6 @@ export function parseIni(text: string): Sections {
   return sections;
 }
 
-function readOptional(path: string): string {
-  if (!path) return '';
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 function sharedFile(variable: string | undefined, name: string, env: NodeJS.ProcessEnv): string {
   const home = homeDir(env);
   // No home at all (a container user without a passwd entry): the default files do not exist.
@@ -100,13 +91,13 @@ export function loadSharedConfig(env: NodeJS.ProcessEnv): SharedConfig {
   const profiles = new Map<string, Record<string, string>>();
   const ssoSessions = new Map<string, Record<string, string>>();
   // The config file's `[profile default]` replaces its `[default]` whole, as in the SDK.
-  const config = parseIni(readOptional(configFilePath(env)));
+  const config = parseIni(readSdkFile(configFilePath(env), 'the AWS config file'));
   if (config.has('default')) profiles.set('default', config.get('default')!);
   for (const [name, values] of config) {
     if (name.startsWith('profile.')) profiles.set(name.slice('profile.'.length), values);
     else if (name.startsWith('sso-session.')) ssoSessions.set(name.slice('sso-session.'.length), values);
   }
-  for (const [name, values] of parseIni(readOptional(credentialsFilePath(env)))) {
+  for (const [name, values] of parseIni(readSdkFile(credentialsFilePath(env), 'the AWS credentials file'))) {
     profiles.set(name, { ...profiles.get(name), ...values });
   }
   for (const profile of profiles.values()) hideSecrets(profile);

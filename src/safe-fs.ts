@@ -129,10 +129,15 @@ const NO_FOLLOW = constants.O_NOFOLLOW | constants.O_NONBLOCK;
  * (with `owner`) one that passes the trust rule. Errors: ENOENT and the like as thrown by open,
  * UntrustedPathError (a symlink, another owner), NotRegularFileError.
  */
-function openChecked(path: string, flags: number, owner: Owner | undefined): { fd: number; stats: Stats } {
+function openChecked(
+  path: string,
+  flags: number,
+  owner: Owner | undefined,
+  follow = false,
+): { fd: number; stats: Stats } {
   let fd: number;
   try {
-    fd = openSync(path, flags | NO_FOLLOW);
+    fd = openSync(path, flags | (follow ? constants.O_NONBLOCK : NO_FOLLOW));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new UntrustedPathError(path, 'is a symbolic link', `rm ${path}`);
@@ -151,12 +156,21 @@ function openChecked(path: string, flags: number, owner: Owner | undefined): { f
   }
 }
 
-export function openRegular(path: string, options: { owner?: Owner } = {}): { fd: number; stats: Stats } {
-  return openChecked(path, constants.O_RDONLY, options.owner);
+/**
+ * `follow`: the user's own configuration (~/.aws/config kept in a dotfiles repository) may be a
+ * symlink; what it points to must still be a regular file.
+ */
+export interface ReadOptions {
+  owner?: Owner;
+  follow?: boolean;
+}
+
+export function openRegular(path: string, options: ReadOptions = {}): { fd: number; stats: Stats } {
+  return openChecked(path, constants.O_RDONLY, options.owner, options.follow);
 }
 
 /** The whole of a regular file, at most `maxBytes` (checked before reading, so a huge file costs nothing). */
-export function readRegularFile(path: string, options: { maxBytes: number; owner?: Owner }): Buffer {
+export function readRegularFile(path: string, options: ReadOptions & { maxBytes: number }): Buffer {
   const { fd, stats } = openRegular(path, options);
   try {
     if (stats.size > options.maxBytes) throw new FileTooLargeError(path, options.maxBytes);

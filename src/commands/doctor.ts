@@ -12,6 +12,7 @@ import { BudgetExceededError } from '../failure';
 import { maskKeyId, type Identity } from '../identity';
 import { writeText } from '../protocol';
 import { redact } from '../redact';
+import { checkSdkFiles } from '../sdk-files';
 import { parseRegistry, type Registry } from '../registry';
 import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker-routing';
 import type { ErrorSummary, Probe } from '../doctor-probe';
@@ -175,6 +176,12 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
 
   if (offline) {
     report.ok = report.cache.state === 'fresh' || report.cache.state === 'stale';
+    return report;
+  }
+  try {
+    checkSdkFiles(ctx.env);
+  } catch (err) {
+    report.problems.push((err as Error).message);
     return report;
   }
   const controller = new AbortController();

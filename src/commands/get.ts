@@ -6,6 +6,7 @@ import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from 
 import type { Identity } from '../identity';
 import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
+import { checkSdkFiles } from '../sdk-files';
 
 function notFound(): number {
   writeLine(NOT_FOUND);
@@ -41,6 +42,7 @@ async function fetchEntry(
     remaining,
   );
   try {
+    checkSdkFiles(ctx.env);
     const { fetchToken } = loadEcr(ctx.stateDir);
     const token = await fetchToken(
       registry,
