@@ -9,7 +9,7 @@ import {
   ECRPUBLICClient,
   GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr-public';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Logger } from './log';
 import type { Mapping } from './mapping';
 import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
@@ -111,27 +111,58 @@ export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeout
 export type Phase = 'credentials' | 'token';
 export type Credentials = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
 
+/** A per-registry mapping whose identity could not be had; named so that failure.ts can say so. */
+export class MappedIdentityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MappedIdentityError';
+  }
+}
+
+type Provider = () => Promise<Credentials>;
+
+function explained(provider: Provider, what: string): Provider {
+  return async () => {
+    try {
+      return await provider();
+    } catch (err) {
+      throw new MappedIdentityError(`${what}: ${((err as Error)?.message ?? String(err)).split('\n')[0]}`);
+    }
+  };
+}
+
 /**
- * The SDK's default chain (or the mapped profile), with our timeouts and HTTP settings for the
- * STS/SSO calls it makes; a mapped role is assumed on top of it.
+ * The SDK's default chain, or only the mapped profile: the chain would go on past a profile that
+ * yields nothing to the ambient identity (env keys, a task or instance role), and a mapping exists
+ * precisely so that identity does not sign for this registry. A mapped role is assumed on top.
+ * Our timeouts and HTTP settings apply to the STS/SSO calls the providers make.
  */
-export function credentialChain(region: string, options: FetchOptions) {
+export function credentialChain(region: string, options: FetchOptions): Provider {
   const clientConfig = { ...httpSettings(options), region };
-  const chain = fromNodeProviderChain({
-    profile: options.mapping?.profile,
-    // IMDS and the container endpoint are on the host or the link: they answer in milliseconds or
-    // not at all, so one second and one retry each (a non-EC2 machine must not stall every pull).
-    timeout: Math.min(options.connectTimeoutMs, 1_000),
-    maxRetries: 1,
-    logger: sdkLogger(options.logger),
-    clientConfig,
-  });
-  if (!options.mapping?.roleArn) return chain;
-  return fromTemporaryCredentials({
-    masterCredentials: chain,
-    params: { RoleArn: options.mapping.roleArn, RoleSessionName: 'ecr-login' },
-    clientConfig,
-  });
+  const logger = sdkLogger(options.logger);
+  const mapping = options.mapping;
+  const base = mapping?.profile
+    ? explained(
+        fromIni({ profile: mapping.profile, clientConfig, logger }),
+        `${mapping.source} maps this registry to profile ${mapping.profile}, which yielded no credentials`,
+      )
+    : fromNodeProviderChain({
+        // IMDS and the container endpoint are on the host or the link: they answer in milliseconds or
+        // not at all, so one second and one retry each (a non-EC2 machine must not stall every pull).
+        timeout: Math.min(options.connectTimeoutMs, 1_000),
+        maxRetries: 1,
+        logger,
+        clientConfig,
+      });
+  if (!mapping?.roleArn) return base;
+  return explained(
+    fromTemporaryCredentials({
+      masterCredentials: base,
+      params: { RoleArn: mapping.roleArn, RoleSessionName: 'ecr-login' },
+      clientConfig,
+    }),
+    `${mapping.source} maps this registry to role ${mapping.roleArn}, which could not be assumed`,
+  );
 }
 
 /** The client configuration for a registry: its region, and FIPS / dual-stack endpoints when the host is. */

@@ -72,6 +72,8 @@ export function describeFailure(err: unknown, registry: Registry, identity: Iden
     return `${what}: ${err.message} (${identity.label})${timeoutHint(identity, err.stage)}`;
   }
   switch (e.name) {
+    case 'MappedIdentityError':
+    case 'IdentityConfigError':
     case 'BlockingFileError':
       return `${what}: ${message}`;
     case 'CredentialsProviderError':

@@ -121,6 +121,22 @@ function containerAuthorization(env: NodeJS.ProcessEnv): string {
   return env.AWS_CONTAINER_AUTHORIZATION_TOKEN ? tokenSubject(env.AWS_CONTAINER_AUTHORIZATION_TOKEN) : '';
 }
 
+/**
+ * A configured identity that cannot be had. Never answered by falling back to another source: that
+ * would sign with an identity the user did not choose for this registry.
+ */
+export class IdentityConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdentityConfigError';
+  }
+}
+
+function sharedFilesText(env: NodeJS.ProcessEnv): string {
+  const files = [configFilePath(env), credentialsFilePath(env)].filter(Boolean);
+  return files.length > 0 ? files.join(' or ') : 'the shared config files (there is no home directory)';
+}
+
 function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   const profileName = env.AWS_PROFILE;
   if (!profileName && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
@@ -138,6 +154,12 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   // would use must never make two different setups share a cache key.
   const setup = [profileName ?? '', configFilePath(env), credentialsFilePath(env)];
   const profile = config.profiles.get(name);
+  // The SDK would go on down the chain (to a task or instance role); the AWS CLI refuses, and so do we.
+  if (profileName && !profile) {
+    throw new IdentityConfigError(
+      `profile ${profileName} not found (AWS_PROFILE) in ${sharedFilesText(env)}`,
+    );
+  }
   if (yieldsCredentials(profile)) {
     return {
       kind: 'profile',
@@ -193,9 +215,25 @@ function chainIdentity(env: NodeJS.ProcessEnv): Identity {
   };
 }
 
+/**
+ * A mapped profile must exist and hold credentials: below it, the chain would go on to the
+ * ambient identity (env keys, a task or instance role), which the mapping exists to replace.
+ */
+function checkMappedProfile(env: NodeJS.ProcessEnv, mapping: Mapping, name: string): void {
+  const profile = loadSharedConfig(env).profiles.get(name);
+  const what = `${mapping.source} maps this registry to profile ${name}`;
+  if (!profile) throw new IdentityConfigError(`${what}, which is not in ${sharedFilesText(env)}`);
+  if (!yieldsCredentials(profile)) {
+    throw new IdentityConfigError(
+      `${what}, which has no credentials (no keys, role_arn with a source, SSO, credential_process or login session)`,
+    );
+  }
+}
+
 /** The identity that signs for a registry: the default chain, or the profile or role mapped to it. */
 export function resolveIdentity(env: NodeJS.ProcessEnv = process.env, mapping?: Mapping): Identity {
   if (!mapping) return chainIdentity(env);
+  if (mapping.profile) checkMappedProfile(env, mapping, mapping.profile);
   const base = chainIdentity(mapping.profile ? { ...env, AWS_PROFILE: mapping.profile } : env);
   if (!mapping.roleArn)
     return { ...base, reason: `${mapping.source} maps this registry to the profile`, mapping };
