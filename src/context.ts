@@ -7,7 +7,7 @@ import { mappingFor } from './mapping';
 import { tellUser } from './protocol';
 import { addSecretsFromEnv } from './redact';
 import type { Registry } from './registry';
-import { checkTrustedDir, type UntrustedPathError } from './safe-fs';
+import { resolveTrustedDir, type UntrustedPathError } from './safe-fs';
 import { loadSettings, type Settings } from './settings';
 
 export interface Context {
@@ -17,6 +17,11 @@ export interface Context {
   cache: TokenCache;
   /** The cache directory when the helper may keep things in it (cache, log, code cache). */
   stateDir: string | undefined;
+  /**
+   * Where the default mapping file (config.json) is read from: the cache directory, unless it
+   * belongs to someone else (their planted file must neither steer nor stop our answers).
+   */
+  mappingDir: string | undefined;
   /** What the trust rule refused (the cache directory, the log), for doctor. */
   refused: UntrustedPathError[];
 }
@@ -29,21 +34,25 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
   addSecretsFromEnv(env);
   const settings = loadSettings(env);
   const refused: UntrustedPathError[] = [];
-  const dirProblem = settings.cacheDir ? checkTrustedDir(settings.cacheDir) : undefined;
+  const resolved = settings.cacheDir ? resolveTrustedDir(settings.cacheDir) : undefined;
+  const dirProblem = resolved?.problem;
   if (dirProblem) {
     refused.push(dirProblem);
-    tellUser(`ecr-login: not using the cache in ${dirProblem.message}; fix: ${dirProblem.fix}`);
+    const what = dirProblem.path === settings.cacheDir ? dirProblem.problem : dirProblem.message;
+    tellUser(`ecr-login: not using the cache in ${settings.cacheDir}: ${what}; fix: ${dirProblem.fix}`);
   }
-  const stateDir = dirProblem ? undefined : settings.cacheDir;
+  const stateDir = dirProblem ? undefined : resolved?.dir;
+  const othersDir = dirProblem && ['owner', 'link', 'parent'].includes(dirProblem.kind);
+  const mappingDir = othersDir ? undefined : resolved?.dir;
   const logger = createLogger(settings, stateDir, (problem) => refused.push(problem));
   const cache =
     settings.cacheDisabled || !stateDir
       ? new NullCache()
       : new FileCache({ dir: stateDir, logger, lockWaitMs: settings.lockWaitMs });
-  return { env, settings, logger, cache, stateDir, refused };
+  return { env, settings, logger, cache, stateDir, mappingDir, refused };
 }
 
 /** The identity that signs for this registry: the default chain, or the profile or role mapped to it. */
 export function identityFor(ctx: Context, registry: Registry): Identity {
-  return resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.settings.cacheDir));
+  return resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.mappingDir));
 }

@@ -63,11 +63,16 @@ function fromEnv(registry: Registry, env: NodeJS.ProcessEnv): Mapping | undefine
  * A file this user cannot even see (a root-owned ~/.ecr after `sudo docker pull`) is not theirs
  * and counts as absent.
  */
-function fromFile(registry: Registry, path: string | undefined): Mapping | undefined {
+function fromFile(registry: Registry, path: string | undefined, env: NodeJS.ProcessEnv): Mapping | undefined {
   if (!path) return undefined;
   let text: string;
   try {
-    text = readRegularFile(path, { maxBytes: MAPPING_FILE_LIMIT, owner: 'self-or-root' }).toString('utf8');
+    // A file named by AWS_ECR_CONFIG may be a symlink (a Kubernetes ConfigMap mount is one); the
+    // file it leads to is what the owner rule judges.
+    const follow = path === env.AWS_ECR_CONFIG;
+    text = readRegularFile(path, { maxBytes: MAPPING_FILE_LIMIT, owner: 'self-or-root', follow }).toString(
+      'utf8',
+    );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return undefined;
@@ -97,5 +102,5 @@ export function mappingFor(
   env: NodeJS.ProcessEnv,
   cacheDir: string | undefined,
 ): Mapping | undefined {
-  return fromEnv(registry, env) ?? fromFile(registry, mappingConfigPath(env, cacheDir));
+  return fromEnv(registry, env) ?? fromFile(registry, mappingConfigPath(env, cacheDir), env);
 }

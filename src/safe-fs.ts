@@ -13,17 +13,24 @@ import {
   openSync,
   readdirSync,
   readSync,
+  realpathSync,
   statSync,
   type Stats,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { homeDir } from './home';
 
-/** A file or directory the trust rule refuses, with what is wrong and the command that fixes it. */
+/** Why the trust rule refused a path: another owner, a mode others can write, a symlink, a parent
+ * others can change, or not the kind of file expected. */
+export type Refusal = 'owner' | 'mode' | 'link' | 'parent' | 'type';
+
+/** A file or directory the trust rule refuses, with what is wrong and what fixes it. */
 export class UntrustedPathError extends Error {
   constructor(
     readonly path: string,
     readonly problem: string,
     readonly fix: string,
+    readonly kind: Refusal,
   ) {
     super(`${path}: ${problem}`);
     this.name = 'UntrustedPathError';
@@ -57,9 +64,25 @@ function modeText(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 /**
- * Why `stats` (of `path`) fails the rule, or undefined when it passes: owned by us and not
- * writable by group or others.
+ * Taking ownership is the fix only for what root left in the user's own home (one `sudo -E docker
+ * pull`): adopting another user's directory would make whatever they planted in it ours.
+ */
+function ownerFix(path: string, stats: Stats): string {
+  const home = homeDir();
+  if (stats.uid === 0 && home && isInside(path, home)) return `sudo chown -R "$(id -u)" ${path}`;
+  return `use a directory of your own (set AWS_ECR_CACHE_DIR, or mv ${path} ${path}.untrusted if it is in yours); never chown another user's files`;
+}
+
+/**
+ * Why `stats` (of `path`) fails the rule, or undefined when it passes: owned by us (or root, where
+ * allowed), not writable by group or others, and with no other hard link to it (a link another
+ * user made to one of our files elsewhere must not become a file we write through).
  */
 export function trustProblem(
   path: string,
@@ -71,7 +94,8 @@ export function trustProblem(
     return new UntrustedPathError(
       path,
       `owned by uid ${stats.uid} (mode ${modeText(stats.mode)}), not by this user (uid ${me})`,
-      `sudo chown -R "$(id -u)" ${path}`,
+      ownerFix(path, stats),
+      'owner',
     );
   }
   if ((stats.mode & 0o022) !== 0) {
@@ -79,7 +103,11 @@ export function trustProblem(
       path,
       `writable by group or others (mode ${modeText(stats.mode)})`,
       `chmod go-w ${path}`,
+      'mode',
     );
+  }
+  if (!stats.isDirectory() && stats.nlink > 1) {
+    return new UntrustedPathError(path, `has ${stats.nlink} hard links`, `rm ${path}`, 'link');
   }
   return undefined;
 }
@@ -96,12 +124,76 @@ export function checkTrustedDir(path: string): UntrustedPathError | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    return new UntrustedPathError(path, `cannot be examined (${code ?? 'error'})`, `ls -ld ${path}`);
+    return new UntrustedPathError(path, `cannot be examined (${code ?? 'error'})`, `ls -ld ${path}`, 'type');
   }
   if (!stats.isDirectory()) {
-    return new UntrustedPathError(path, 'is not a directory', `mv ${path} ${path}.bak`);
+    return new UntrustedPathError(path, 'is not a directory', `mv ${path} ${path}.bak`, 'type');
   }
   return trustProblem(path, stats);
+}
+
+/**
+ * The cache directory as a real path that nobody else can redirect: resolved once (every later
+ * open uses the result, so a symlink swapped after the check changes nothing), with every existing
+ * ancestor owned by root or us and not writable by others unless sticky (like /tmp, where others
+ * cannot rename what is ours), no symlink of another user's on the way, and the directory itself,
+ * when it exists, passing checkTrustedDir. A directory that does not exist yet resolves through its
+ * nearest existing ancestor.
+ */
+export function resolveTrustedDir(path: string): { dir: string; problem?: UntrustedPathError } {
+  const given = resolve(path);
+  try {
+    const link = lstatSync(given);
+    const me = uid();
+    if (link.isSymbolicLink() && me !== undefined && link.uid !== me && link.uid !== 0) {
+      const fix = `use a directory of your own (set AWS_ECR_CACHE_DIR)`;
+      const problem = `is a symbolic link owned by uid ${link.uid}`;
+      return { dir: given, problem: new UntrustedPathError(given, problem, fix, 'link') };
+    }
+  } catch {
+    // absent: judged through its ancestors below
+  }
+  let existing = given;
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      existing = realpathSync(existing);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || dirname(existing) === existing) {
+        const problem = new UntrustedPathError(
+          existing,
+          `cannot be resolved (${code ?? 'error'})`,
+          `ls -ld ${existing}`,
+          'type',
+        );
+        return { dir: given, problem };
+      }
+      missing.unshift(basename(existing));
+      existing = dirname(existing);
+    }
+  }
+  const dir = join(existing, ...missing);
+  const me = uid();
+  for (let ancestor = missing.length > 0 ? existing : dirname(existing); ; ancestor = dirname(ancestor)) {
+    const stats = statSync(ancestor);
+    const writableByOthers = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0;
+    if ((me !== undefined && stats.uid !== me && stats.uid !== 0) || writableByOthers) {
+      const problem = `${ancestor}, a directory above it, can be changed by another user (uid ${stats.uid}, mode ${modeText(stats.mode)})`;
+      return {
+        dir,
+        problem: new UntrustedPathError(
+          dir,
+          problem,
+          'use a directory of your own (set AWS_ECR_CACHE_DIR)',
+          'parent',
+        ),
+      };
+    }
+    if (dirname(ancestor) === ancestor) break;
+  }
+  return { dir, problem: missing.length > 0 ? undefined : checkTrustedDir(dir) };
 }
 
 /**
@@ -114,7 +206,8 @@ export function checkTrustedTree(dir: string, depth: number): UntrustedPathError
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     const stats = lstatSync(path);
-    if (stats.isSymbolicLink()) return new UntrustedPathError(path, 'is a symbolic link', `rm ${path}`);
+    if (stats.isSymbolicLink())
+      return new UntrustedPathError(path, 'is a symbolic link', `rm ${path}`, 'link');
     const inner = stats.isDirectory() ? checkTrustedTree(path, depth - 1) : trustProblem(path, stats);
     if (inner) return inner;
   }
@@ -140,7 +233,7 @@ function openChecked(
     fd = openSync(path, flags | (follow ? constants.O_NONBLOCK : NO_FOLLOW));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new UntrustedPathError(path, 'is a symbolic link', `rm ${path}`);
+      throw new UntrustedPathError(path, 'is a symbolic link', `rm ${path}`, 'link');
     }
     throw err;
   }

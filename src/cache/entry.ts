@@ -1,4 +1,5 @@
 /** One cached token and when it may be used. */
+import { parseRegistry } from '../registry';
 
 export interface CacheEntry {
   /** Registry host (lower case, no port): what `list` reports and `erase` matches. */
@@ -38,17 +39,25 @@ export const MAX_TOKEN_LIFETIME_MS = 12 * 3600_000;
 /** Clock differences between machines sharing a cache directory (a home on NFS). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** An anonymous ECR Public outcome is remembered for minutes, never hours. */
+const MAX_ANONYMOUS_LIFETIME_MS = 30 * 60_000;
+
 /**
- * An entry we could have written: a lifetime no longer than ECR gives, issued not in the future,
- * and a password unless it records an anonymous ECR Public outcome.
+ * An entry we could have written: for a host of its service, a lifetime no longer than ECR gives,
+ * issued not in the future, and a password, unless it records an anonymous ECR Public outcome
+ * (which only ECR Public has, and only briefly: a planted one must not silence a private registry).
  */
 export function isPlausible(entry: CacheEntry, now = Date.now()): boolean {
   const lifetime = entry.expiresAt - entry.issuedAt;
+  const maxLifetime = entry.anonymous ? MAX_ANONYMOUS_LIFETIME_MS : MAX_TOKEN_LIFETIME_MS + CLOCK_SKEW_MS;
   return (
+    parseRegistry(entry.host)?.service === entry.service &&
     lifetime > 0 &&
-    lifetime <= MAX_TOKEN_LIFETIME_MS + CLOCK_SKEW_MS &&
+    lifetime <= maxLifetime &&
     entry.issuedAt <= now + CLOCK_SKEW_MS &&
-    (entry.anonymous === true || (entry.username !== '' && entry.password !== ''))
+    (entry.anonymous === true
+      ? entry.service === 'ecr-public'
+      : entry.username !== '' && entry.password !== '')
   );
 }
 

@@ -9,12 +9,14 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +83,9 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
     expect(run.status).toBe(0);
     expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
     expect(run.stderr).toContain(`ecr-login: not using the cache in ${shared}: owned by uid ${ATTACKER}`);
-    expect(run.stderr).toContain('fix: sudo chown -R');
+    // Adopting the directory would make what the attacker planted in it ours: never suggested.
+    expect(run.stderr).toContain('fix: use a directory of your own');
+    expect(run.stderr).not.toContain('sudo chown');
     const erase = await runHelper(['erase'], { input: REGISTRY, env });
     expect(erase.status).toBe(0);
     expect(readFileSync(join(shared, 'token-cache.json')).equals(before)).toBe(true);
@@ -131,8 +135,55 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
     const report = JSON.parse(run.stdout) as { cache: { state: string }; advice: string[] };
     expect(report.cache.state).toBe('refused');
     expect(report.advice.join('\n')).toContain(
-      `Not using ${shared}: owned by uid ${ATTACKER} (mode 0777), not by this user (uid 0). Fix: sudo chown -R`,
+      `Not using ${shared}: owned by uid ${ATTACKER} (mode 0777), not by this user (uid 0). Fix: use a directory of your own`,
     );
+  });
+
+  it('neither follows nor is stopped by a mapping file planted there', async () => {
+    as(ATTACKER, `echo '{"registries":{"123456789012":{"profile":"attacker"}}}' > ${shared}/config.json`);
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(f.ecr.calls[0]).toMatchObject({ accessKeyId: env.AWS_ACCESS_KEY_ID, verified: true });
+  });
+});
+
+describe.skipIf(!canSwitch)('a path to the cache directory another user can redirect', () => {
+  it('refuses a symlink of theirs, even one that points at a directory of ours', async () => {
+    const ours = join(scratch, 'ours');
+    mkdirSync(ours, { mode: 0o700 });
+    const link = join(scratch, 'link');
+    as(ATTACKER, `ln -s ${ours} ${link}`);
+    const run = await runHelper(['get'], { input: REGISTRY, env: f.env({ AWS_ECR_CACHE_DIR: link }) });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(run.stderr).toContain(
+      `not using the cache in ${link}: is a symbolic link owned by uid ${ATTACKER}`,
+    );
+    expect(readdirSync(ours)).toEqual([]);
+  });
+
+  it('refuses a directory below one they can change (they could swap it between check and use)', async () => {
+    const theirs = join(scratch, 'theirs');
+    as(ATTACKER, `mkdir -m 777 ${theirs}`);
+    const cacheDir = join(theirs, 'ecr');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const run = await runHelper(['get'], { input: REGISTRY, env: f.env({ AWS_ECR_CACHE_DIR: cacheDir }) });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(
+      `a directory above it, can be changed by another user (uid ${ATTACKER}, mode 0777)`,
+    );
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it('uses a directory of ours through a symlink of ours, by its real path', async () => {
+    const ours = join(scratch, 'real-cache');
+    mkdirSync(ours, { mode: 0o700 });
+    const link = join(scratch, 'my-link');
+    symlinkSync(ours, link);
+    const env = f.env({ AWS_ECR_CACHE_DIR: link });
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.stderr).toBe('');
+    expect(existsSync(join(ours, 'token-cache.json'))).toBe(true);
   });
 });
 
@@ -164,6 +215,61 @@ describe('a cache directory of our own', () => {
     const hit = await runHelper(['get'], { input: REGISTRY, env });
     expect(hit.stdout).toBe(run.stdout);
     expect(f.ecr.calls).toHaveLength(1);
+  });
+
+  it('ignores an anonymous outcome recorded for a private registry', async () => {
+    const env = f.env();
+    mkdirSync(f.box.cacheDir, { mode: 0o700 });
+    const now = Date.now();
+    const entry = {
+      host: REGISTRY,
+      service: 'ecr',
+      username: '',
+      password: '',
+      issuedAt: now,
+      expiresAt: now + 12 * HOUR,
+      anonymous: true,
+    };
+    const file = {
+      format: 'ecr-login-cache/1',
+      entries: { [`${resolveIdentity(env).fingerprint}/${REGISTRY}`]: entry },
+    };
+    writeFileSync(join(f.box.cacheDir, 'token-cache.json'), JSON.stringify(file));
+    const run = await runHelper(['get'], { input: REGISTRY, env });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+  });
+
+  it('does not append to a log file with another hard link (a file of ours linked elsewhere)', async () => {
+    const victimFile = join(f.box.home, 'victim.txt');
+    writeFileSync(victimFile, 'precious\n', { mode: 0o600 });
+    mkdirSync(join(f.box.cacheDir, 'log'), { recursive: true, mode: 0o700 });
+    linkSync(victimFile, join(f.box.cacheDir, 'log', 'ecr-login.log'));
+    const run = await runHelper(['get'], { input: REGISTRY, env: f.env({ AWS_ECR_LOG_LEVEL: 'debug' }) });
+    expect(run.status).toBe(0);
+    expect(readFileSync(victimFile, 'utf8')).toBe('precious\n');
+  });
+
+  it('reads an AWS_ECR_CONFIG that is a symlink (a Kubernetes ConfigMap mount)', async () => {
+    const data = join(f.box.home, '..data');
+    mkdirSync(data);
+    writeFileSync(
+      join(data, 'config.json'),
+      JSON.stringify({ registries: { '123456789012': { profile: 'central' } } }),
+    );
+    symlinkSync(join(data, 'config.json'), join(f.box.home, 'config.json'));
+    mkdirSync(join(f.box.home, '.aws'));
+    writeFileSync(
+      join(f.box.home, '.aws', 'credentials'),
+      '[central]\naws_access_key_id = AKIDCENTRAL000000001\naws_secret_access_key = c\n',
+    );
+    f.ecr.credentials.set('AKIDCENTRAL000000001', 'c');
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: f.env({ AWS_ECR_CONFIG: join(f.box.home, 'config.json') }),
+    });
+    expect(run.stderr).toBe('');
+    expect(f.ecr.calls[0]).toMatchObject({ accessKeyId: 'AKIDCENTRAL000000001', verified: true });
   });
 
   it('does not follow a symlink at the log path', async () => {

@@ -17,6 +17,15 @@ const entry = (host: string, password = 'p'): CacheEntry => ({
   issuedAt: now,
   expiresAt: now + 12 * 3600_000,
 });
+/** Hosts of real ECR registries: the cache ignores entries for anything else. */
+const host = (account: string) => `${account}.dkr.ecr.us-west-2.amazonaws.com`;
+const [A, B, X, OLD, NEW] = [
+  '111111111111',
+  '222222222222',
+  '999999999999',
+  '333333333333',
+  '444444444444',
+].map(host);
 const hostsOf = (c: FileCache, identity: string) =>
   c
     .entries()
@@ -32,44 +41,44 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('FileCache', () => {
   it('creates a 0700 directory and a 0600 file', async () => {
-    await cache().put('id', entry('a'));
+    await cache().put('id', entry(A));
     expect(statSync(join(dir, 'ecr')).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, 'ecr', CACHE_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it('keeps identities apart', async () => {
-    await cache().put('alice', entry('a', 'pa'));
-    await cache().put('bob', entry('a', 'pb'));
-    expect(cache().get('alice', 'a')?.password).toBe('pa');
-    expect(cache().get('bob', 'a')?.password).toBe('pb');
-    expect(hostsOf(cache(), 'alice')).toEqual(['a']);
-    expect(cache().get('carol', 'a')).toBeUndefined();
+    await cache().put('alice', entry(A, 'pa'));
+    await cache().put('bob', entry(A, 'pb'));
+    expect(cache().get('alice', A)?.password).toBe('pa');
+    expect(cache().get('bob', A)?.password).toBe('pb');
+    expect(hostsOf(cache(), 'alice')).toEqual([A]);
+    expect(cache().get('carol', A)).toBeUndefined();
   });
 
   it('merges writers from separate instances instead of overwriting', async () => {
     const one = cache();
     const two = cache();
-    one.get('id', 'x'); // both hold a snapshot of the empty file
-    two.get('id', 'x');
-    await one.put('id', entry('a'));
-    await two.put('id', entry('b'));
-    expect(hostsOf(cache(), 'id')).toEqual(['a', 'b']);
+    one.get('id', X); // both hold a snapshot of the empty file
+    two.get('id', X);
+    await one.put('id', entry(A));
+    await two.put('id', entry(B));
+    expect(hostsOf(cache(), 'id')).toEqual([A, B]);
   });
 
   it('removes a host for every identity', async () => {
-    await cache().put('alice', entry('a'));
-    await cache().put('bob', entry('a'));
-    await cache().put('bob', entry('b'));
-    await cache().remove('a');
-    expect(cache().get('alice', 'a')).toBeUndefined();
-    expect(hostsOf(cache(), 'bob')).toEqual(['b']);
+    await cache().put('alice', entry(A));
+    await cache().put('bob', entry(A));
+    await cache().put('bob', entry(B));
+    await cache().remove(A);
+    expect(cache().get('alice', A)).toBeUndefined();
+    expect(hostsOf(cache(), 'bob')).toEqual([B]);
   });
 
   it('drops expired entries when it writes', async () => {
-    await cache().put('id', { ...entry('old'), issuedAt: now - 20 * 3600_000, expiresAt: now - 3600_000 });
-    await cache().put('id', entry('new'));
+    await cache().put('id', { ...entry(OLD), issuedAt: now - 20 * 3600_000, expiresAt: now - 3600_000 });
+    await cache().put('id', entry(NEW));
     expect(Object.keys(JSON.parse(readFileSync(join(dir, 'ecr', CACHE_FILE), 'utf8')).entries)).toEqual([
-      'id/new',
+      `id/${NEW}`,
     ]);
   });
 
@@ -80,14 +89,14 @@ describe('FileCache', () => {
   ])('treats a %s file as empty and rebuilds it', async (_name, content) => {
     mkdirSync(join(dir, 'ecr'), { recursive: true });
     writeFileSync(join(dir, 'ecr', CACHE_FILE), content);
-    expect(cache().get('id', 'a')).toBeUndefined();
-    await cache().put('id', entry('a'));
-    expect(cache().get('id', 'a')?.password).toBe('p');
+    expect(cache().get('id', A)).toBeUndefined();
+    await cache().put('id', entry(A));
+    expect(cache().get('id', A)?.password).toBe('p');
   });
 
   it('leaves no temp files behind', async () => {
-    await cache().put('id', entry('a'));
-    await cache().put('id', entry('b'));
+    await cache().put('id', entry(A));
+    await cache().put('id', entry(B));
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(join(dir, 'ecr')).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual(
       [],
@@ -97,7 +106,7 @@ describe('FileCache', () => {
   it('fails a write where the directory cannot be created, and reads as empty', async () => {
     writeFileSync(join(dir, 'not-a-dir'), '');
     const blocked = new FileCache({ dir: join(dir, 'not-a-dir', 'ecr'), logger, lockWaitMs: 100 });
-    expect(blocked.get('id', 'a')).toBeUndefined();
-    await expect(blocked.put('id', entry('a'))).rejects.toThrow(/ENOTDIR/);
+    expect(blocked.get('id', A)).toBeUndefined();
+    await expect(blocked.put('id', entry(A))).rejects.toThrow(/ENOTDIR/);
   });
 });
