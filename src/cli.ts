@@ -68,11 +68,14 @@ function main(): void {
   }
   if (action === 'get') {
     // Whatever the network does, docker gets an answer shortly after the budget.
+    const { hardCapMs } = ctx().settings;
     const backstop = setTimeout(() => {
-      context?.logger.error('hard deadline reached; answering not found');
+      const line = `ecr-login: no answer within ${hardCapMs / 1000}s (3x AWS_ECR_TIMEOUT); answering not found`;
+      context?.logger.error(line);
+      tellUser(line);
       writeLine(NOT_FOUND);
       process.exit(1);
-    }, ctx().settings.timeoutMs + 1_500);
+    }, hardCapMs + 1_500);
     backstop.unref();
   }
 

@@ -48,7 +48,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
   const cache =
     settings.cacheDisabled || !stateDir
       ? new NullCache()
-      : new FileCache({ dir: stateDir, logger, lockWaitMs: settings.lockWaitMs });
+      : new FileCache({ dir: stateDir, logger, lockStaleMs: settings.lockStaleMs });
   return { env, settings, logger, cache, stateDir, mappingDir, refused };
 }
 

@@ -13,8 +13,13 @@ export interface Settings {
   timeoutMs: number;
   /** Time allowed to open one TCP/TLS connection. */
   connectTimeoutMs: number;
-  /** How long a `get` waits for another process fetching the same token before fetching itself. */
-  lockWaitMs: number;
+  /**
+   * How long a process fetching a token may go without a heartbeat before a waiter takes over.
+   * Waiters stay patient while the heartbeat is fresh, up to the hard cap.
+   */
+  lockStaleMs: number;
+  /** No `get` lasts longer than this, waiting included: a few times the budget. */
+  hardCapMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
@@ -47,7 +52,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: LOG_LEVELS.includes(level) ? level : 'info',
     timeoutMs,
     connectTimeoutMs: seconds(env.AWS_ECR_CONNECT_TIMEOUT, Math.min(3_000, timeoutMs)),
-    // Half the budget: a waiter whose holder is stuck still has time to fetch on its own.
-    lockWaitMs: seconds(env.AWS_ECR_LOCK_TIMEOUT, timeoutMs / 2),
+    // A quarter of the budget (1 to 5 s): a waiter whose holder stopped still has time to fetch,
+    // and a live holder beats several times within it even on a machine at load 100.
+    lockStaleMs: seconds(env.AWS_ECR_LOCK_TIMEOUT, Math.min(5_000, Math.max(1_000, timeoutMs / 4))),
+    hardCapMs: 3 * timeoutMs,
   };
 }

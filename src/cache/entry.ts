@@ -27,11 +27,15 @@ export type Freshness = 'fresh' | 'stale' | 'expired';
  */
 export function freshness(entry: CacheEntry, now = Date.now()): Freshness {
   const lifetime = entry.expiresAt - entry.issuedAt;
-  if (!(lifetime > 0)) return 'expired';
-  const margin = Math.min(5 * 60_000, lifetime / 10);
-  if (now >= entry.expiresAt - margin) return 'expired';
+  if (!(lifetime > 0) || now >= usableUntil(entry)) return 'expired';
   if (now < entry.issuedAt + lifetime / 2) return 'fresh';
   return 'stale';
+}
+
+/** The last moment the token is served: a little before its real expiry. */
+export function usableUntil(entry: CacheEntry): number {
+  const lifetime = entry.expiresAt - entry.issuedAt;
+  return entry.expiresAt - Math.min(5 * 60_000, lifetime / 10);
 }
 
 /** ECR's longest token lifetime; an entry claiming more was not written by us from an ECR answer. */

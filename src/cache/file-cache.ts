@@ -7,8 +7,10 @@ import {
   closeSync,
   fchmodSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -17,8 +19,9 @@ import { join } from 'node:path';
 import { hash } from '../hash';
 import type { Logger } from '../log';
 import { checkTrustedDir, readRegularFile } from '../safe-fs';
+import { isRefreshFailure, type RefreshFailure } from './backoff';
 import { freshness, isCacheEntry, isPlausible, type CacheEntry } from './entry';
-import { acquireLock } from './lock';
+import { acquireLock, removeIfAbandoned } from './lock';
 import type { TokenCache } from './token-cache';
 
 export const CACHE_FORMAT = 'ecr-login-cache/1';
@@ -30,7 +33,19 @@ export const CACHE_FILE_LIMIT = 1024 * 1024;
 interface CacheFile {
   format: string;
   entries: Record<string, CacheEntry>;
+  /** The last failed refresh per entry key, while it matters (see backoff.ts). */
+  failures: Record<string, RefreshFailure>;
 }
+
+const empty = (): CacheFile => ({ format: CACHE_FORMAT, entries: {}, failures: {} });
+
+/** A failure with no token behind it only tells the waiters of that one fetch; kept this long. */
+const LONE_FAILURE_MS = 60_000;
+/** The cache merge holds its lock for milliseconds: a holder silent this long is gone. */
+const MERGE_STALE_MS = 2_000;
+const MERGE_WAIT_MS = 3_000;
+/** A temp file is renamed milliseconds after its creation: one this old was left by a crash. */
+const TEMP_STALE_MS = 10_000;
 
 function entryKey(identity: string, host: string): string {
   return `${identity}/${host}`;
@@ -39,8 +54,8 @@ function entryKey(identity: string, host: string): string {
 export interface FileCacheOptions {
   dir: string;
   logger: Logger;
-  /** How long to wait for another process's fetch of the same token. */
-  lockWaitMs: number;
+  /** How long a fetching process may go without a heartbeat before another takes over. */
+  lockStaleMs: number;
 }
 
 export class FileCache implements TokenCache {
@@ -61,7 +76,7 @@ export class FileCache implements TokenCache {
           reason: (err as Error).message,
         });
       }
-      return { format: CACHE_FORMAT, entries: {} };
+      return empty();
     }
     try {
       const parsed = JSON.parse(text) as Partial<CacheFile>;
@@ -73,13 +88,17 @@ export class FileCache implements TokenCache {
       for (const [key, value] of Object.entries(parsed.entries))
         if (isCacheEntry(value) && isPlausible(value, now) && key.endsWith(`/${value.host}`))
           entries[key] = value;
-      return { format: CACHE_FORMAT, entries };
+      const failures: Record<string, RefreshFailure> = {};
+      if (typeof parsed.failures === 'object' && parsed.failures !== null)
+        for (const [key, value] of Object.entries(parsed.failures))
+          if (isRefreshFailure(value) && value.failedAt <= now + 60_000) failures[key] = value;
+      return { format: CACHE_FORMAT, entries, failures };
     } catch (err) {
       this.options.logger.warn('ignoring unreadable cache file; it will be rebuilt', {
         file: this.file,
         reason: (err as Error).message,
       });
-      return { format: CACHE_FORMAT, entries: {} };
+      return empty();
     }
   }
 
@@ -98,18 +117,44 @@ export class FileCache implements TokenCache {
     }));
   }
 
+  failure(identity: string, host: string): RefreshFailure | undefined {
+    return this.current().failures[entryKey(identity, host)];
+  }
+
   async put(identity: string, entry: CacheEntry): Promise<void> {
-    await this.update((entries) => {
-      entries[entryKey(identity, entry.host)] = entry;
+    await this.update((file) => {
+      const key = entryKey(identity, entry.host);
+      file.entries[key] = entry;
+      delete file.failures[key];
+    });
+  }
+
+  async putFailure(identity: string, host: string, failure: RefreshFailure): Promise<void> {
+    await this.update((file) => {
+      file.failures[entryKey(identity, host)] = failure;
     });
   }
 
   async remove(host: string): Promise<void> {
     // `docker logout` of a registry we hold nothing for writes nothing (and creates no directory).
     if (!Object.values(this.read().entries).some((entry) => entry.host === host)) return;
-    await this.update((entries) => {
-      for (const [key, entry] of Object.entries(entries)) if (entry.host === host) delete entries[key];
-    });
+    const forget = (file: CacheFile) => {
+      for (const [key, entry] of Object.entries(file.entries)) {
+        if (entry.host !== host) continue;
+        delete file.entries[key];
+        delete file.failures[key];
+      }
+    };
+    try {
+      await this.update(forget);
+    } catch (err) {
+      // A full disk cannot take the smaller file; dropping the whole cache needs no space, and a
+      // token the user logged out of must not outlive the logout.
+      this.options.logger.warn('could not rewrite the cache; removing it', {
+        reason: (err as Error).message,
+      });
+      unlinkSync(this.file);
+    }
   }
 
   async singleFlight<T>(
@@ -117,14 +162,15 @@ export class FileCache implements TokenCache {
     host: string,
     ready: () => boolean,
     fetch: () => Promise<T>,
+    waitMs: number,
   ): Promise<T | undefined> {
     const name = hash(entryKey(identity, host)).slice(0, 24);
     let result;
     try {
       this.ensureDir();
       result = await acquireLock(join(this.options.dir, `fetch-${name}.lock`), {
-        waitMs: this.options.lockWaitMs,
-        staleMs: this.options.lockWaitMs,
+        waitMs,
+        staleMs: this.options.lockStaleMs,
         satisfied: () => {
           this.snapshot = undefined;
           return ready();
@@ -139,8 +185,9 @@ export class FileCache implements TokenCache {
     }
     if (result.kind === 'satisfied') return undefined;
     if (result.kind === 'timeout') {
+      // Never fetch beside a holder that is still alive: a herd would all call ECR at once.
       this.options.logger.warn('gave up waiting for another process fetching the same token', { host });
-      return fetch();
+      return undefined;
     }
     try {
       // Another process may have finished its fetch between our first look and taking the lock.
@@ -159,21 +206,55 @@ export class FileCache implements TokenCache {
     if (problem) throw problem;
   }
 
-  /** Read-modify-write of the latest file under the cache lock, dropping expired entries. */
-  private async update(change: (entries: Record<string, CacheEntry>) => void): Promise<void> {
+  /**
+   * Read-modify-write of the latest file under the cache lock, dropping expired entries. Without
+   * the lock nothing is written: a merge that raced another would lose its entries.
+   */
+  private async update(change: (file: CacheFile) => void): Promise<void> {
     this.ensureDir();
-    const lock = await acquireLock(`${this.file}.lock`, { waitMs: 2_000, staleMs: 5_000 });
+    const lock = await acquireLock(`${this.file}.lock`, { waitMs: MERGE_WAIT_MS, staleMs: MERGE_STALE_MS });
+    if (lock.kind !== 'acquired') {
+      this.options.logger.debug('cache lock busy; not writing the cache this time');
+      return;
+    }
     try {
+      this.removeLeftovers();
       const latest = this.read();
-      change(latest.entries);
+      change(latest);
       const now = Date.now();
       for (const [key, entry] of Object.entries(latest.entries)) {
         if (freshness(entry, now) === 'expired') delete latest.entries[key];
       }
+      for (const [key, failure] of Object.entries(latest.failures)) {
+        if (!latest.entries[key] && now - failure.failedAt > LONE_FAILURE_MS) delete latest.failures[key];
+      }
       this.writeAtomically(JSON.stringify(latest));
       this.snapshot = latest;
     } finally {
-      if (lock.kind === 'acquired') lock.lock.release();
+      lock.lock.release();
+    }
+  }
+
+  /** Temp files and locks that killed processes left behind; run under the cache lock. */
+  private removeLeftovers(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.options.dir);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    for (const name of names) {
+      const path = join(this.options.dir, name);
+      if (name.startsWith(`${CACHE_FILE}.`) && name.endsWith('.tmp')) {
+        try {
+          if (now - lstatSync(path).mtimeMs > TEMP_STALE_MS) unlinkSync(path);
+        } catch {
+          // gone already
+        }
+      } else if (name.startsWith('fetch-') && name.endsWith('.lock')) {
+        removeIfAbandoned(path, this.options.lockStaleMs);
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 /** `get`: a registry key on stdin, credentials on stdout, from the cache or a fresh ECR token. */
+import { canServeStale, inBackoff, recordFailure } from '../cache/backoff';
 import { freshness, type CacheEntry } from '../cache/entry';
 import { identityFor, type Context } from '../context';
 import { loadEcr } from '../lazy';
@@ -34,27 +35,30 @@ async function fetchEntry(
   deadline: number,
   progress: Progress,
 ): Promise<CacheEntry> {
+  const budgetSpent = () => new BudgetExceededError(ctx.settings.timeoutMs, progress.stage);
   const remaining = deadline - Date.now();
-  if (remaining <= 0) throw new BudgetExceededError(ctx.settings.timeoutMs, progress.stage);
+  if (remaining <= 0) throw budgetSpent();
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new BudgetExceededError(ctx.settings.timeoutMs, progress.stage)),
-    remaining,
-  );
+  const timer = setTimeout(() => controller.abort(budgetSpent()), remaining);
   try {
     checkSdkFiles(ctx.env);
     const { fetchToken } = loadEcr(ctx.stateDir);
-    const token = await fetchToken(
-      registry,
-      {
-        env: ctx.env,
-        logger: ctx.logger,
-        signal: controller.signal,
-        connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
-        timeoutMs: remaining,
-        mapping: identity.mapping,
-      },
-      (phase) => (progress.stage = phase),
+    // A credential provider may ignore the abort signal: the deadline holds regardless.
+    const token = await withDeadline(
+      fetchToken(
+        registry,
+        {
+          env: ctx.env,
+          logger: ctx.logger,
+          signal: controller.signal,
+          connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
+          timeoutMs: remaining,
+          mapping: identity.mapping,
+        },
+        (phase) => (progress.stage = phase),
+      ),
+      deadline,
+      budgetSpent,
     );
     return { host: registry.host, service: registry.service, ...token };
   } catch (err) {
@@ -64,36 +68,75 @@ async function fetchEntry(
   }
 }
 
+/** Another process's fetch of the same token failed while this one waited for it. */
+class PeerFailedError extends Error {
+  override name = 'PeerFailedError';
+}
+
+/**
+ * Fetch as the one process doing so, or wait for the one that is. With a still-valid token in
+ * hand nobody waits: if another process is refreshing it, the cached token is served at once.
+ * A failed fetch is remembered: for the back-off, and so that its waiters report it instead of
+ * each trying again in turn.
+ */
 async function refresh(
   ctx: Context,
   registry: Registry,
   identity: Identity,
-  deadline: number,
+  started: number,
+  hardDeadline: number,
   progress: Progress,
-) {
+): Promise<CacheEntry | undefined> {
   const { cache, logger } = ctx;
-  const isFresh = () => {
-    const entry = cache.get(identity.fingerprint, registry.host);
-    return !!entry && freshness(entry) === 'fresh';
+  const id = identity.fingerprint;
+  const haveStale = canServeStale(cache.get(id, registry.host));
+  const ready = () => {
+    if (haveStale) return true;
+    const entry = cache.get(id, registry.host);
+    if (entry && freshness(entry) === 'fresh') return true;
+    return (cache.failure(id, registry.host)?.failedAt ?? 0) >= started;
   };
-  const fetched = await cache.singleFlight(identity.fingerprint, registry.host, isFresh, async () => {
+  const fetch = async () => {
+    progress.stage = 'credentials';
     logger.info('fetching token', { host: registry.host, identity: identity.label });
-    const started = Date.now();
-    const entry = await fetchEntry(ctx, registry, identity, deadline, progress);
+    const fetchStarted = Date.now();
+    const deadline = Math.min(fetchStarted + ctx.settings.timeoutMs, hardDeadline);
+    let entry: CacheEntry;
+    try {
+      entry = await fetchEntry(ctx, registry, identity, deadline, progress);
+    } catch (err) {
+      const cached = cache.get(id, registry.host);
+      const failure = recordFailure(
+        cache.failure(id, registry.host),
+        cached,
+        describeFailure(err, registry, identity),
+        mayServeStale(err),
+      );
+      await cache.putFailure(id, registry.host, failure).catch((e: Error) => {
+        logger.warn('could not record the failure in the cache', { reason: e.message });
+      });
+      throw err;
+    }
     logger.info('fetched token', {
       host: registry.host,
-      ms: Date.now() - started,
+      ms: Date.now() - fetchStarted,
       expiresAt: new Date(entry.expiresAt).toISOString(),
     });
     try {
-      await cache.put(identity.fingerprint, entry);
+      await cache.put(id, entry);
     } catch (err) {
       logger.warn('could not write the token cache', { reason: (err as Error).message });
     }
     return entry;
-  });
-  // undefined: another process fetched it while we waited, and the cache now holds it.
-  return fetched ?? cache.get(identity.fingerprint, registry.host);
+  };
+  const fetched = await cache.singleFlight(id, registry.host, ready, fetch, hardDeadline - Date.now());
+  if (fetched) return fetched;
+  // Another process fetched it, is refreshing a token we may still serve, or failed.
+  const entry = cache.get(id, registry.host);
+  if (entry && freshness(entry) !== 'expired') return entry;
+  const failure = cache.failure(id, registry.host);
+  if (failure && failure.failedAt >= started) throw new PeerFailedError(failure.reason);
+  return undefined;
 }
 
 /** Settle by the deadline whatever `work` does: a credential provider may ignore abort signals. */
@@ -111,7 +154,8 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     ctx.logger.debug('not an ECR registry', { key: key?.slice(0, 200) });
     return notFound();
   }
-  const deadline = Date.now() + ctx.settings.timeoutMs;
+  const started = Date.now();
+  const hardDeadline = started + ctx.settings.hardCapMs;
   let identity: Identity;
   try {
     identity = identityFor(ctx, registry);
@@ -129,20 +173,28 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     });
     return answer(key, cached);
   }
+  const failure = ctx.cache.failure(identity.fingerprint, registry.host);
+  if (canServeStale(cached) && inBackoff(failure)) {
+    ctx.logger.debug('refresh failed recently; serving the cached token until the back-off ends', {
+      host: registry.host,
+      retryAt: new Date(failure!.retryAt).toISOString(),
+    });
+    return answer(key, cached);
+  }
 
+  const progress: Progress = { stage: 'lock' };
   try {
-    const progress: Progress = { stage: 'lock' };
     const entry = await withDeadline(
-      refresh(ctx, registry, identity, deadline, progress),
-      deadline,
-      () => new BudgetExceededError(ctx.settings.timeoutMs, progress.stage),
+      refresh(ctx, registry, identity, started, hardDeadline, progress),
+      hardDeadline,
+      () => new BudgetExceededError(ctx.settings.hardCapMs, progress.stage),
     );
     if (entry && freshness(entry) !== 'expired') return answer(key, entry);
-    throw new BudgetExceededError(ctx.settings.timeoutMs, progress.stage);
+    throw new BudgetExceededError(ctx.settings.hardCapMs, progress.stage);
   } catch (err) {
     const stale = ctx.cache.get(identity.fingerprint, registry.host);
-    const line = describeFailure(err, registry, identity);
-    if (stale && !stale.anonymous && freshness(stale) === 'stale' && mayServeStale(err)) {
+    const line = err instanceof PeerFailedError ? err.message : describeFailure(err, registry, identity);
+    if (canServeStale(stale) && mayServeStale(err)) {
       ctx.logger.warn('refresh failed; serving the cached token until it expires', {
         host: registry.host,
         expiresAt: new Date(stale.expiresAt).toISOString(),

@@ -32,7 +32,7 @@ const hostsOf = (c: FileCache, identity: string) =>
     .filter((e) => e.identity === identity)
     .map((e) => e.entry.host)
     .sort();
-const cache = () => new FileCache({ dir: join(dir, 'ecr'), logger, lockWaitMs: 1000 });
+const cache = () => new FileCache({ dir: join(dir, 'ecr'), logger, lockStaleMs: 1000 });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cache-'));
@@ -105,7 +105,7 @@ describe('FileCache', () => {
 
   it('fails a write where the directory cannot be created, and reads as empty', async () => {
     writeFileSync(join(dir, 'not-a-dir'), '');
-    const blocked = new FileCache({ dir: join(dir, 'not-a-dir', 'ecr'), logger, lockWaitMs: 100 });
+    const blocked = new FileCache({ dir: join(dir, 'not-a-dir', 'ecr'), logger, lockStaleMs: 100 });
     expect(blocked.get('id', A)).toBeUndefined();
     await expect(blocked.put('id', entry(A))).rejects.toThrow(/ENOTDIR/);
   });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock } from '../../src/cache/lock';
+import { acquireLock, nextPollMs } from '../../src/cache/lock';
 
 let dir: string;
 beforeEach(() => {
@@ -26,8 +26,12 @@ describe('acquireLock', () => {
   it('stops waiting as soon as the caller is satisfied', async () => {
     const path = join(dir, 'b.lock');
     await acquireLock(path, { waitMs: 100, staleMs: 10_000 });
-    let polls = 0;
-    const result = await acquireLock(path, { waitMs: 5_000, staleMs: 10_000, satisfied: () => ++polls >= 3 });
+    const readyAt = Date.now() + 300;
+    const result = await acquireLock(path, {
+      waitMs: 10_000,
+      staleMs: 10_000,
+      satisfied: () => Date.now() >= readyAt,
+    });
     expect(result.kind).toBe('satisfied');
   });
 
@@ -57,5 +61,32 @@ describe('acquireLock', () => {
     writeFileSync(path, `1 some-other-host ${Date.now()}`);
     expect((await acquireLock(path, { waitMs: 50, staleMs: 60_000 })).kind).toBe('timeout');
     expect((await acquireLock(path, { waitMs: 1_000, staleMs: 200 })).kind).toBe('acquired');
+  });
+
+  it('keeps a held lock alive with a heartbeat, so a slow holder is never taken for a dead one', async () => {
+    const path = join(dir, 'f.lock');
+    const held = await acquireLock(path, { waitMs: 100, staleMs: 250 });
+    expect(held.kind).toBe('acquired');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(path, past, past);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Date.now() - statSync(path).mtimeMs).toBeLessThan(250);
+    if (held.kind === 'acquired') held.lock.release();
+  });
+
+  it('takes over at once an empty lock left by a crash between create and write', async () => {
+    const path = join(dir, 'g.lock');
+    writeFileSync(path, '');
+    const past = new Date(Date.now() - 5_000);
+    utimesSync(path, past, past);
+    expect((await acquireLock(path, { waitMs: 1_000, staleMs: 60_000 })).kind).toBe('acquired');
+  });
+
+  it('backs off from a few milliseconds to at most 250, with jitter', () => {
+    expect(nextPollMs(0, 0)).toBeLessThanOrEqual(4);
+    expect(nextPollMs(30, 0)).toBe(125);
+    expect(nextPollMs(30, 1)).toBe(250);
+    const spread = new Set(Array.from({ length: 20 }, () => nextPollMs(30)));
+    expect(spread.size).toBeGreaterThan(1);
   });
 });
