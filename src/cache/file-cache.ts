@@ -171,9 +171,10 @@ export class FileCache implements TokenCache {
       result = await acquireLock(join(this.options.dir, `fetch-${name}.lock`), {
         waitMs,
         staleMs: this.options.lockStaleMs,
+        // Not waiting at all: another process's fetch is as good as ours.
         satisfied: () => {
           this.snapshot = undefined;
-          return ready();
+          return waitMs <= 0 || ready();
         },
       });
     } catch (err) {

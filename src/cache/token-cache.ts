@@ -22,7 +22,8 @@ export interface TokenCache {
   remove(host: string): Promise<void>;
   /**
    * Run `fetch` as the one process fetching this (identity, host); a process that finds another
-   * already fetching waits for it and returns undefined once `ready()` holds, or after `waitMs`.
+   * already fetching waits for it and returns undefined once `ready()` holds, or after `waitMs`
+   * (at once for 0).
    * A holder that stops showing life is taken over by one waiter, never by all.
    */
   singleFlight<T>(

@@ -5,6 +5,7 @@
  * with failures turned into advice. Exit 0 when a token can be had, 1 otherwise.
  */
 import { existsSync, statSync } from 'node:fs';
+import { inBackoff } from '../cache/backoff';
 import { freshness } from '../cache/entry';
 import { identityFor, type Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
@@ -26,6 +27,8 @@ interface CacheReport {
   mode?: string;
   freshUntil?: string;
   expiresAt?: string;
+  /** The last failed refresh, and until when gets serve the cached token without trying ECR. */
+  backoff?: { failedAt: string; attempts: number; reason: string; servingCachedUntil?: string };
 }
 
 interface Report {
@@ -72,12 +75,21 @@ function cacheReport(ctx: Context, identity: Identity, host: string): CacheRepor
       mode,
       expiresAt: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
     };
+  const failure = ctx.cache.failure(identity.fingerprint, host);
   return {
     state: freshness(entry),
     file,
     mode,
     freshUntil: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
     expiresAt: iso(entry.expiresAt),
+    ...(failure && {
+      backoff: {
+        failedAt: iso(failure.failedAt),
+        attempts: failure.attempts,
+        reason: failure.reason,
+        ...(inBackoff(failure) && { servingCachedUntil: iso(failure.retryAt) }),
+      },
+    }),
   };
 }
 
@@ -247,6 +259,14 @@ function render(report: Report): string {
     const where = c.file ? ` (${c.file}${c.mode ? `, mode ${c.mode}` : ', not created yet'})` : '';
     const times = c.expiresAt ? `: refresh after ${c.freshUntil}, expires ${c.expiresAt}` : '';
     row('cache', `${CACHE_STATE_TEXT[c.state] ?? c.state}${times}${where}`);
+    if (c.backoff) {
+      const b = c.backoff;
+      const next = b.servingCachedUntil
+        ? `serving the cached token without calling ECR until ${b.servingCachedUntil}`
+        : 'the next get tries again';
+      row('back-off', `refresh failed ${b.attempts}x in a row, last at ${b.failedAt}; ${next}`);
+      row('last error', b.reason);
+    }
   }
   if (report.token) {
     row(

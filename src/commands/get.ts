@@ -91,7 +91,6 @@ async function refresh(
   const id = identity.fingerprint;
   const haveStale = canServeStale(cache.get(id, registry.host));
   const ready = () => {
-    if (haveStale) return true;
     const entry = cache.get(id, registry.host);
     if (entry && freshness(entry) === 'fresh') return true;
     return (cache.failure(id, registry.host)?.failedAt ?? 0) >= started;
@@ -129,7 +128,8 @@ async function refresh(
     }
     return entry;
   };
-  const fetched = await cache.singleFlight(id, registry.host, ready, fetch, hardDeadline - Date.now());
+  const waitMs = haveStale ? 0 : hardDeadline - Date.now();
+  const fetched = await cache.singleFlight(id, registry.host, ready, fetch, waitMs);
   if (fetched) return fetched;
   // Another process fetched it, is refreshing a token we may still serve, or failed.
   const entry = cache.get(id, registry.host);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeEcsCredentials, startFakeImds } from '../fakes';
@@ -140,6 +140,70 @@ describe('bounded time', () => {
     const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '1' }) });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).Secret).toBe('stale-but-valid');
+  });
+});
+
+describe('an ECR outage', () => {
+  it('costs the budget once, then the cached token is served at once for the back-off; doctor shows it; one get tries again after', async () => {
+    seedCache(f.box, env(), 7, 'stale-but-valid');
+    f.ecr.setBehaviour('hang');
+    const outage = env({ AWS_ECR_TIMEOUT: '2' });
+    const first = await runHelper(['get'], { input: REGISTRY, env: outage });
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout).Secret).toBe('stale-but-valid');
+    const tried = f.ecr.calls.length;
+    expect(tried).toBeGreaterThan(0);
+
+    const later = [];
+    for (let i = 0; i < 3; i++) later.push(await runHelper(['get'], { input: REGISTRY, env: outage }));
+    for (const run of later) {
+      expect(run).toMatchObject({ status: 0, stderr: '' });
+      expect(JSON.parse(run.stdout).Secret).toBe('stale-but-valid');
+      expect(run.ms).toBeLessThan(first.ms);
+    }
+    expect(f.ecr.calls).toHaveLength(tried);
+
+    const file = join(f.box.cacheDir, 'token-cache.json');
+    const cache = JSON.parse(readFileSync(file, 'utf8'));
+    const [failure] = Object.values(cache.failures) as {
+      failedAt: number;
+      retryAt: number;
+      attempts: number;
+    }[];
+    expect(failure.retryAt - failure.failedAt).toBe(60_000);
+    expect(failure.attempts).toBe(1);
+
+    const doctor = await runHelper(['doctor', REGISTRY, '--offline'], { env: outage });
+    expect(doctor.stdout).toMatch(
+      /back-off +refresh failed 1x in a row, last at 20\S+; serving the cached token without calling ECR until 20/,
+    );
+    expect(doctor.stdout).toMatch(/last error +ecr-login: no token for .*timed out after 2s/);
+
+    // The back-off is over (as a minute later): the next get tries ECR again, which is back.
+    failure.retryAt = failure.failedAt;
+    writeFileSync(file, JSON.stringify(cache));
+    f.ecr.setBehaviour('ok');
+    const recovered = await runHelper(['get'], { input: REGISTRY, env: outage });
+    expect(recovered.status).toBe(0);
+    expect(JSON.parse(recovered.stdout).Secret).toBe(f.ecr.calls[f.ecr.calls.length - 1].passwords[0]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).failures).toEqual({});
+  });
+
+  it('serves the cached token at once while another process is already refreshing it', async () => {
+    seedCache(f.box, env(), 7, 'stale-but-valid');
+    f.ecr.setBehaviour('hang');
+    const refresher = spawn(HELPER, ['get'], { env: env() });
+    refresher.stdin.end(REGISTRY);
+    try {
+      await waitFor(() => f.ecr.calls.length === 1);
+      const run = await runHelper(['get'], { input: REGISTRY, env: env() });
+      expect(JSON.parse(run.stdout).Secret).toBe('stale-but-valid');
+      expect(run.ms).toBeLessThan(5_000);
+      expect(f.ecr.calls).toHaveLength(1);
+    } finally {
+      refresher.kill('SIGKILL');
+      await new Promise((r) => refresher.once('exit', r));
+    }
   });
 });
 
