@@ -45,7 +45,9 @@ async function run(action: string | undefined, ctx: () => Context): Promise<numb
       writeText(USAGE);
       return 1;
     default:
-      writeLine(`Unknown credential action \`${action.slice(0, 100)}\``);
+      // docker-credential-helpers' wording on stdout (the protocol's error channel), usage for people.
+      writeLine(`${BINARY}: unknown action: ${action.slice(0, 100)}`);
+      process.stderr.write(`${USAGE}\n`);
       return 1;
   }
 }

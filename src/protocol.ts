@@ -6,6 +6,8 @@ import { readSync } from 'node:fs';
 import { redact } from './redact';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
+/** docker-credential-helpers' answer to a get, store or erase with an empty server URL. */
+export const NO_SERVER_URL = 'no credentials server URL';
 
 /** Large enough for any registry key or store payload, small enough that a runaway pipe cannot hurt. */
 export const STDIN_LIMIT = 64 * 1024;

@@ -6,6 +6,8 @@ export interface Settings {
   /** Undefined when there is no home directory to put it in and AWS_ECR_CACHE_DIR is unset. */
   cacheDir: string | undefined;
   cacheDisabled: boolean;
+  /** AWS_ECR_IGNORE_CREDS_STORAGE: store and erase succeed silently for any registry, as upstream. */
+  ignoreCredsStorage: boolean;
   /** AWS_ECR_LOG_FILE: a path, or `-` for stderr; undefined for the default, log/ in the cache directory. */
   logFile: string | undefined;
   logLevel: LogLevel;
@@ -48,6 +50,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     cacheDir,
     cacheDisabled: isTruthy(env.AWS_ECR_DISABLE_CACHE),
+    ignoreCredsStorage: isTruthy(env.AWS_ECR_IGNORE_CREDS_STORAGE),
     logFile: logFile === '-' ? '-' : absolute(logFile, env),
     logLevel: LOG_LEVELS.includes(level) ? level : 'info',
     timeoutMs,

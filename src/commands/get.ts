@@ -5,7 +5,7 @@ import { identityFor, type Context } from '../context';
 import { loadEcr } from '../lazy';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
 import type { Identity } from '../identity';
-import { decodeText, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
+import { decodeText, NO_SERVER_URL, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 import { checkSdkFiles } from '../sdk-files';
 
@@ -149,6 +149,10 @@ function withDeadline<T>(work: Promise<T>, deadline: number, timeout: () => Erro
 
 export async function get(ctx: Context, input: Buffer): Promise<number> {
   const key = decodeText(input)?.trim();
+  if (key === '') {
+    writeLine(NO_SERVER_URL);
+    return 1;
+  }
   const registry = key ? parseRegistry(key) : undefined;
   if (!key || !registry) {
     ctx.logger.debug('not an ECR registry', { key: key?.slice(0, 200) });

@@ -6,12 +6,21 @@
  * was not saved instead of reporting a success that later pulls would not honour.
  */
 import type { Context } from '../context';
-import { decodeText, parseStorePayload, writeLine } from '../protocol';
+import { decodeText, NO_SERVER_URL, parseStorePayload, writeLine } from '../protocol';
 import { parseRegistry } from '../registry';
 
 export function store(ctx: Context, input: Buffer): number {
   const text = decodeText(input);
   const payload = text === undefined ? undefined : parseStorePayload(text);
+  if (payload?.ServerURL.trim() === '') {
+    writeLine(NO_SERVER_URL);
+    return 1;
+  }
+  if (ctx.settings.ignoreCredsStorage) {
+    // As the Go helper does: `docker login` to any registry reports success, nothing is kept.
+    ctx.logger.info('store ignored: AWS_ECR_IGNORE_CREDS_STORAGE');
+    return 0;
+  }
   if (!payload) {
     writeLine('ecr-login: store expects {"ServerURL":"...","Username":"...","Secret":"..."} on stdin');
     return 1;

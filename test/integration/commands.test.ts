@@ -137,8 +137,44 @@ describe('store, erase, list, version', () => {
     });
     expect(await runHelper(['frobnicate'], { env: env() })).toMatchObject({
       status: 1,
-      stdout: 'Unknown credential action `frobnicate`\n',
+      stdout: 'docker-credential-ecr-login: unknown action: frobnicate\n',
+      stderr: expect.stringMatching(/^Usage: docker-credential-ecr-login <store\|get\|erase\|list\|version>/),
     });
+  });
+
+  it.each([
+    ['get', ''],
+    ['get', '  \n'],
+    ['erase', ''],
+    ['store', JSON.stringify({ ServerURL: '', Username: 'AWS', Secret: 'x' })],
+  ])("%s with an empty server URL is the helpers' error, exit 1", async (action, input) => {
+    for (const ignore of [{}, { AWS_ECR_IGNORE_CREDS_STORAGE: 'true' }]) {
+      expect(await runHelper([action], { input, env: env(ignore) })).toMatchObject({
+        status: 1,
+        stdout: 'no credentials server URL\n',
+      });
+    }
+    expect(f.ecr.calls).toHaveLength(0);
+  });
+
+  it('with AWS_ECR_IGNORE_CREDS_STORAGE=true, store and erase succeed silently for any registry', async () => {
+    const env2 = env({ AWS_ECR_IGNORE_CREDS_STORAGE: 'true' });
+    for (const server of ['https://index.docker.io/v1/', REGISTRY, 'registry.example.com:5000']) {
+      const payload = JSON.stringify({ ServerURL: server, Username: 'u', Secret: 's' });
+      expect(await runHelper(['store'], { input: payload, env: env2 })).toMatchObject({
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
+      expect(await runHelper(['erase'], { input: server, env: env2 })).toMatchObject({
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
+    }
+    // Without it, a login to Docker Hub is refused, so docker says it was not saved.
+    const hub = JSON.stringify({ ServerURL: 'https://index.docker.io/v1/', Username: 'u', Secret: 's' });
+    expect((await runHelper(['store'], { input: hub, env: env() })).status).toBe(1);
   });
 });
 

@@ -212,7 +212,6 @@ describe('get with other credential sources', () => {
 
 describe('get failures', () => {
   it.each([
-    ['an empty stdin', ''],
     ['Docker Hub', 'https://index.docker.io/v1/'],
     ['a look-alike host', `${REGISTRY}.evil.com`],
     ['binary input', Buffer.from([0x31, 0x00, 0xff, 0x0a])],
