@@ -32,6 +32,8 @@ export interface FetchOptions {
   timeoutMs: number;
   /** A per-registry profile or role to sign with instead of the default chain's identity. */
   mapping?: Mapping;
+  /** The credentials come from the ECS / EKS Pod Identity container endpoint. */
+  containerCredentials?: boolean;
 }
 
 /** An ECR answer that cannot be used as a token. */
@@ -131,6 +133,11 @@ function explained(provider: Provider, what: string): Provider {
   };
 }
 
+/** IMDS and the container endpoint are on the host or the link: they answer in milliseconds or
+ * not at all, so one second and one retry each (a non-EC2 machine must not stall every pull). */
+const remoteTimeoutMs = (options: FetchOptions) => Math.min(options.connectTimeoutMs, 1_000);
+const REMOTE_RETRIES = 1;
+
 /**
  * The SDK's default chain, or only the mapped profile: the chain would go on past a profile that
  * yields nothing to the ambient identity (env keys, a task or instance role), and a mapping exists
@@ -147,10 +154,8 @@ export function credentialChain(region: string, options: FetchOptions): Provider
         `${mapping.source} maps this registry to profile ${mapping.profile}, which yielded no credentials`,
       )
     : fromNodeProviderChain({
-        // IMDS and the container endpoint are on the host or the link: they answer in milliseconds or
-        // not at all, so one second and one retry each (a non-EC2 machine must not stall every pull).
-        timeout: Math.min(options.connectTimeoutMs, 1_000),
-        maxRetries: 1,
+        timeout: remoteTimeoutMs(options),
+        maxRetries: REMOTE_RETRIES,
         logger,
         clientConfig,
       });
@@ -190,8 +195,37 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** What a container endpoint that never answers looks like once its documented bound has passed. */
+class ContainerEndpointTimeout extends Error {
+  override name = 'CredentialsProviderError';
+}
+
+/**
+ * The SDK's container provider only warns when its request timeout passes and keeps waiting; hold
+ * it to the documented bound (each try and the pause between tries one timeout long).
+ */
+function boundedForContainer<T>(work: Promise<T>, options: FetchOptions): Promise<T> {
+  if (!options.containerCredentials) return work;
+  const limitMs = (2 * REMOTE_RETRIES + 1) * remoteTimeoutMs(options);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new ContainerEndpointTimeout(
+            `the container credentials endpoint did not answer within ${limitMs / 1000}s (${REMOTE_RETRIES + 1} tries)`,
+          ),
+        ),
+      limitMs,
+    );
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
 export async function resolveCredentials(registry: Registry, options: FetchOptions): Promise<Credentials> {
-  const credentials = await abortable(credentialChain(registry.region, options)(), options.signal);
+  const credentials = await abortable(
+    boundedForContainer(credentialChain(registry.region, options)(), options),
+    options.signal,
+  );
   addSecret(credentials.secretAccessKey);
   addSecret(credentials.sessionToken);
   return credentials;

@@ -54,6 +54,7 @@ async function fetchEntry(
           connectTimeoutMs: Math.min(ctx.settings.connectTimeoutMs, remaining),
           timeoutMs: remaining,
           mapping: identity.mapping,
+          containerCredentials: identity.kind === 'container',
         },
         (phase) => (progress.stage = phase),
       ),

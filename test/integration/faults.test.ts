@@ -112,6 +112,19 @@ describe('bounded time', () => {
     expect(f.ecr.calls).toHaveLength(0);
   });
 
+  it('a hung container endpoint ends after its documented bound (1 s a try, one retry), not the budget', async () => {
+    const ecs = await startFakeEcsCredentials({ behaviour: 'hang' });
+    f.stopLater(() => ecs.close());
+    const run = await runHelper(['get'], {
+      input: REGISTRY,
+      env: f.box.env({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.url, AWS_ENDPOINT_URL_ECR: f.ecr.url }),
+    });
+    expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
+    expect(run.stderr).toContain('the container credentials endpoint did not answer within 3s (2 tries)');
+    expect(run.ms).toBeLessThan(8_000);
+    expect(ecs.requests.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('an IMDSv2 token PUT that hangs (hop limit 1 in a container) ends with the hop-limit advice', async () => {
     const imds = await startFakeImds({ behaviour: 'hangTokenPut' });
     f.stopLater(() => imds.close());
