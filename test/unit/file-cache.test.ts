@@ -1,9 +1,20 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../../src/cache/entry';
 import { CACHE_FILE, FileCache } from '../../src/cache/file-cache';
+import { acquireLock } from '../../src/cache/lock';
 import { createLogger } from '../../src/log';
 
 let dir: string;
@@ -97,7 +108,6 @@ describe('FileCache', () => {
   it('leaves no temp files behind', async () => {
     await cache().put('id', entry(A));
     await cache().put('id', entry(B));
-    const { readdirSync } = await import('node:fs');
     expect(readdirSync(join(dir, 'ecr')).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual(
       [],
     );
@@ -108,5 +118,34 @@ describe('FileCache', () => {
     const blocked = new FileCache({ dir: join(dir, 'not-a-dir', 'ecr'), logger, lockStaleMs: 100 });
     expect(blocked.get('id', A)).toBeUndefined();
     await expect(blocked.put('id', entry(A))).rejects.toThrow(/ENOTDIR/);
+  });
+
+  it('cleans temp files and empty locks that killed processes left, and leaves live ones', async () => {
+    const ecr = join(dir, 'ecr');
+    mkdirSync(ecr, { mode: 0o700 });
+    const past = new Date(Date.now() - 60_000);
+    const leftovers = [`${CACHE_FILE}.4242.k1ll3d.tmp`, 'fetch-0123456789abcdef01234567.lock'];
+    for (const name of leftovers) {
+      writeFileSync(join(ecr, name), '');
+      utimesSync(join(ecr, name), past, past);
+    }
+    const live = `${CACHE_FILE}.4243.wr1t1ng.tmp`;
+    writeFileSync(join(ecr, live), '{');
+    await cache().put('id', entry(A));
+    expect(readdirSync(ecr).sort()).toEqual([CACHE_FILE, live].sort());
+  });
+
+  it('never merges without the cache lock: a busy lock costs the write, not the caller', async () => {
+    const ecr = join(dir, 'ecr');
+    await cache().put('id', entry(A));
+    const held = await acquireLock(join(ecr, `${CACHE_FILE}.lock`), { waitMs: 100, staleMs: 60_000 });
+    expect(held.kind).toBe('acquired');
+    try {
+      await cache().put('id', entry(B));
+      expect(hostsOf(cache(), 'id')).toEqual([A]);
+    } finally {
+      if (held.kind === 'acquired') held.lock.release();
+    }
+    expect(existsSync(join(ecr, `${CACHE_FILE}.lock`))).toBe(false);
   });
 });
