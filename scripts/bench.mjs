@@ -12,6 +12,9 @@
 // /usr/bin/docker-credential-ecr-login). floor and node use the first `node` on PATH outside
 // node_modules: the Node docker would run the helper with. Scenarios: `version`, `get` on a cache
 // hit, `get` on a cache miss (a fresh empty cache dir per run), and N concurrent cold `get`s.
+// Herd: N = 50/200/500 (BENCH_HERD=50,200) concurrent cold `get`s for one registry per helper,
+// beside N concurrent `version` calls of our helper (what N process starts cost alone): answered,
+// ECR calls, slowest get, total CPU seconds of the N processes.
 // Overrides: BENCH_NODE, BENCH_SEA_BIN, BENCH_SEA_NODE, BENCH_GO_BIN (paths), BENCH_OUT (JSON
 // output; default .bench/latest.json, .bench/smoke.json in smoke mode).
 //
@@ -65,6 +68,7 @@ const WARMUP = SMOKE ? 0 : 2;
 const CONCURRENT = SMOKE ? 3 : 20;
 const CONCURRENT_ROUNDS = SMOKE ? 1 : 3;
 const CONCURRENT_DELAY_MS = 200;
+const HERD = (process.env.BENCH_HERD ?? (SMOKE ? '4' : '50,200,500')).split(',').map(Number);
 const OUT = process.env.BENCH_OUT
   ? resolve(process.env.BENCH_OUT)
   : join(root, '.bench', SMOKE ? 'smoke.json' : 'latest.json');
@@ -98,7 +102,7 @@ let runCounter = 0;
  */
 function measure(argv, { input = '', env }) {
   const rssFile = hasTime ? join(work, `rss-${++runCounter}`) : undefined;
-  const command = hasTime ? [timePath, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const command = hasTime ? [timePath, '-f', '%U %S %M', '-o', rssFile, ...argv] : argv;
   return new Promise((done, fail) => {
     const started = process.hrtime.bigint();
     let ended = started;
@@ -111,18 +115,20 @@ function measure(argv, { input = '', env }) {
     child.on('exit', () => (ended = process.hrtime.bigint()));
     child.on('close', (status, signal) => {
       let rssKb = null;
+      let cpuS = null;
       if (rssFile) {
-        // GNU time writes "Command exited with non-zero status N" first when it did; %M is last.
+        // GNU time writes "Command exited with non-zero status N" first when it did; ours is last.
         try {
           const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-          const kb = Number(lines[lines.length - 1]);
+          const [user, sys, kb] = lines[lines.length - 1].split(' ').map(Number);
           rssKb = Number.isFinite(kb) ? kb : null;
+          cpuS = Number.isFinite(user + sys) ? user + sys : null;
         } catch {
           rssKb = null;
         }
         rmSync(rssFile, { force: true });
       }
-      done({ argv, status, signal, stdout, stderr, ms: Number(ended - started) / 1e6, rssKb });
+      done({ argv, status, signal, stdout, stderr, ms: Number(ended - started) / 1e6, rssKb, cpuS });
     });
     child.stdin.on('error', () => {}); // a process that never reads stdin may close it first
     child.stdin.end(input);
@@ -451,6 +457,54 @@ try {
       rmSync(cacheDir, { recursive: true, force: true });
     }
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Herd: N cold gets at once for one registry (one fresh cache dir), beside N `version` calls.
+
+  const herd = [];
+  const herdVariants = [
+    // Our Node build and Go: the single executable starts like the Node build and would only add minutes.
+    ...helpers.filter((v) => v.id !== 'sea').map((v) => ({ v, scenario: 'get' })),
+    { v: helpers.find((v) => v.id === 'node'), scenario: 'version' },
+  ];
+  for (const n of HERD) {
+    setMaxListeners(4 * n + 20);
+    for (const { v, scenario } of herdVariants) {
+      const cacheDir = mkdtempSync(join(v.home, 'herd-'));
+      const before = ecr.calls.length;
+      const args = scenario === 'get' ? ['get'] : ['version'];
+      const runs = await Promise.all(
+        Array.from({ length: n }, () =>
+          measure([...v.argv, ...args], {
+            input: scenario === 'get' ? REGISTRY : '',
+            env: envFor(v, cacheDir),
+          }),
+        ),
+      );
+      const tokens = issued();
+      const answered = runs.filter((run) => {
+        if (run.status !== 0) return false;
+        if (scenario === 'version') return true;
+        try {
+          return tokens.has(JSON.parse(run.stdout).Secret);
+        } catch {
+          return false;
+        }
+      }).length;
+      const failed = runs.find((run) => run.status !== 0);
+      herd.push({
+        n,
+        variant: v.id,
+        scenario,
+        answered,
+        ecrCalls: ecr.calls.length - before,
+        slowestMs: Math.max(...runs.map((r) => r.ms)),
+        cpuS: hasTime ? runs.reduce((sum, r) => sum + (r.cpuS ?? 0), 0) : null,
+        firstFailure: failed ? describeRun(failed) : null,
+      });
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }
   ecr.setBehaviour('ok');
 
   // ---------------------------------------------------------------------------------------------
@@ -572,6 +626,27 @@ try {
   );
   out.push('');
   out.push(
+    `herd: N concurrent cold gets for one registry (one fresh cache dir per batch, ECR answering after ` +
+      `${CONCURRENT_DELAY_MS} ms), beside N concurrent \`version\` calls (the cost of N process starts)`,
+  );
+  out.push(
+    table(
+      ['N', 'variant', 'answered', 'ECR calls', 'slowest ms', 'CPU s'],
+      herd.map((h) => [
+        h.n,
+        h.scenario === 'version' ? `${h.variant} version` : h.variant,
+        `${h.answered}/${h.n}`,
+        h.scenario === 'version' ? '' : h.ecrCalls,
+        ms(h.slowestMs),
+        h.cpuS === null ? 'n/a' : h.cpuS.toFixed(1),
+      ]),
+      ['r', 'l', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  for (const h of herd.filter((x) => x.firstFailure))
+    out.push(`  ${h.variant} N=${h.n} first failure: ${h.firstFailure}`);
+  out.push('');
+  out.push(
     'ECR callers (user agent of each helper’s first call): ' +
       helpers.map((v) => `${v.id} = ${v.userAgent?.split(' ')[0] ?? '?'}`).join(', '),
   );
@@ -601,6 +676,7 @@ try {
         results,
         ratios,
         concurrency: concurrency.map(({ v, rounds }) => ({ variant: v.id, rounds })),
+        herd,
       },
       null,
       2,

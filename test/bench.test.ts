@@ -34,6 +34,9 @@ it('runs in smoke mode and prints the table, the ratios and the concurrency figu
   expect(stdout).toMatch(/^ {2}our hit \/ Node floor +\d+\.\d+x wall/m);
   expect(stdout).toMatch(/^3 concurrent cold gets/m);
   expect(stdout).toMatch(/^node +1 +\d/m); // one ECR call for the whole batch: single flight
+  expect(stdout).toMatch(/^herd: N concurrent cold gets/m);
+  expect(stdout).toMatch(/^4 +node +4\/4 +1 +\d/m); // the herd: all answered, one ECR call
+  expect(stdout).toMatch(/^4 +node version +4\/4 /m);
   if (existsSync(GO_HELPER)) expect(stdout).toMatch(/^ {2}our miss \/ Go miss +\d+\.\d+x wall/m);
 
   const json = JSON.parse(readFileSync(out, 'utf8')) as {
