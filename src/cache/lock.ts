@@ -228,17 +228,19 @@ export async function acquireLock(path: string, options: AcquireOptions): Promis
     if (lock) return { kind: 'acquired', lock };
     const stats = lockStats(path);
     if (!stats) continue; // released between our two looks: try again at once
+    const changedHands = seen?.ino !== stats.ino;
+    const current = changedHands || !seen ? { ino: stats.ino, owner: readOwner(path) } : seen;
+    seen = current;
+    if (isStale(stats, current.owner, options.staleMs) && breakStaleLock(path, current.owner)) {
+      seen = undefined;
+      continue;
+    }
     // The cache is worth reading when the lock changed hands (or at the first look), and now and
     // then besides; in between, while one holder works, a look costs an open and a stat.
     const now = Date.now();
-    if (seen?.ino !== stats.ino || now - lastSatisfiedCheck >= SATISFIED_EVERY_MS) {
+    if (changedHands || now - lastSatisfiedCheck >= SATISFIED_EVERY_MS) {
       lastSatisfiedCheck = now;
       if (options.satisfied?.()) return { kind: 'satisfied' };
-    }
-    if (seen?.ino !== stats.ino) seen = { ino: stats.ino, owner: readOwner(path) };
-    if (isStale(stats, seen.owner, options.staleMs) && breakStaleLock(path, seen.owner)) {
-      seen = undefined;
-      continue;
     }
     if (Date.now() >= deadline) return { kind: 'timeout' };
     const pause = Math.min(nextPollMs(attempt), Math.max(1, deadline - Date.now()));

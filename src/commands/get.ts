@@ -69,6 +69,11 @@ async function fetchEntry(
   }
 }
 
+/** ECR Public with no AWS credentials at all: the pull goes anonymous, which is no failure. */
+function isAnonymousOutcome(registry: Registry, err: unknown): boolean {
+  return registry.service === 'ecr-public' && (err as Error)?.name === 'CredentialsProviderError';
+}
+
 /** Another process's fetch of the same token failed while this one waited for it. */
 class PeerFailedError extends Error {
   override name = 'PeerFailedError';
@@ -105,6 +110,8 @@ async function refresh(
     try {
       entry = await fetchEntry(ctx, registry, identity, deadline, progress);
     } catch (err) {
+      // ECR Public without credentials is about to be remembered as anonymous instead.
+      if (isAnonymousOutcome(registry, err)) throw err;
       const cached = cache.get(id, registry.host);
       const failure = recordFailure(
         cache.failure(id, registry.host),
@@ -209,7 +216,7 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
     }
     // ECR Public serves anonymous pulls: with no AWS credentials at all, going anonymous is the
     // expected outcome, not an error worth a line on every pull.
-    if (registry.service === 'ecr-public' && (err as Error)?.name === 'CredentialsProviderError') {
+    if (isAnonymousOutcome(registry, err)) {
       ctx.logger.info('no AWS credentials: pulled anonymously for the next minutes', { host: registry.host });
       const now = Date.now();
       const anonymous = { host: registry.host, service: registry.service, username: '', password: '' };

@@ -202,6 +202,21 @@ describe('an ECR outage', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).failures).toEqual({});
   });
 
+  it('a refresher killed mid-refresh does not stop the refreshes of a still-valid token', async () => {
+    seedCache(f.box, env(), 7, 'stale-but-valid');
+    f.ecr.setBehaviour('hang');
+    const victim = spawn(HELPER, ['get'], { env: env() });
+    victim.stdin.end(REGISTRY);
+    await waitFor(() => f.ecr.calls.length === 1);
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    f.ecr.setBehaviour('ok');
+    const run = await runHelper(['get'], { input: REGISTRY, env: env() });
+    expect(run.status).toBe(0);
+    expect(f.ecr.calls).toHaveLength(2);
+    expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[1].passwords[0]);
+  });
+
   it('serves the cached token at once while another process is already refreshing it', async () => {
     seedCache(f.box, env(), 7, 'stale-but-valid');
     f.ecr.setBehaviour('hang');
