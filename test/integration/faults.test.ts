@@ -38,13 +38,7 @@ describe('single flight across processes', () => {
   });
 
   it('a holder killed mid-fetch does not block the next get', async () => {
-    f.ecr.setBehaviour('hang');
-    const victim = spawn(HELPER, ['get'], { env: env() });
-    victim.stdin.end(REGISTRY);
-    await waitFor(() => f.ecr.calls.length === 1);
-    victim.kill('SIGKILL');
-    await new Promise((r) => victim.once('exit', r));
-    f.ecr.setBehaviour('ok');
+    await killMidFetch();
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(run.status).toBe(0);
     expect(run.ms).toBeLessThan(5_000);
@@ -204,13 +198,7 @@ describe('an ECR outage', () => {
 
   it('a refresher killed mid-refresh does not stop the refreshes of a still-valid token', async () => {
     seedCache(f.box, env(), 7, 'stale-but-valid');
-    f.ecr.setBehaviour('hang');
-    const victim = spawn(HELPER, ['get'], { env: env() });
-    victim.stdin.end(REGISTRY);
-    await waitFor(() => f.ecr.calls.length === 1);
-    victim.kill('SIGKILL');
-    await new Promise((r) => victim.once('exit', r));
-    f.ecr.setBehaviour('ok');
+    await killMidFetch();
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(run.status).toBe(0);
     expect(f.ecr.calls).toHaveLength(2);
@@ -234,6 +222,17 @@ describe('an ECR outage', () => {
     }
   });
 });
+
+/** A get killed while ECR hangs on its call, leaving its lock behind; ECR then answers again. */
+async function killMidFetch() {
+  f.ecr.setBehaviour('hang');
+  const victim = spawn(HELPER, ['get'], { env: env() });
+  victim.stdin.end(REGISTRY);
+  await waitFor(() => f.ecr.calls.length === 1);
+  victim.kill('SIGKILL');
+  await new Promise((r) => victim.once('exit', r));
+  f.ecr.setBehaviour('ok');
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000) {
   const end = Date.now() + timeoutMs;
