@@ -100,9 +100,10 @@ let runCounter = 0;
  * Spawns argv (under /usr/bin/time for the peak RSS when present) and measures wall time from just
  * before spawn to the child's exit. The /usr/bin/time hop costs the same for every variant.
  */
-function measure(argv, { input = '', env }) {
-  const rssFile = hasTime ? join(work, `rss-${++runCounter}`) : undefined;
-  const command = hasTime ? [timePath, '-f', '%U %S %M', '-o', rssFile, ...argv] : argv;
+function measure(argv, { input = '', env, noTime = false }) {
+  const timed = hasTime && !noTime;
+  const rssFile = timed ? join(work, `rss-${++runCounter}`) : undefined;
+  const command = timed ? [timePath, '-f', '%M', '-o', rssFile, ...argv] : argv;
   return new Promise((done, fail) => {
     const started = process.hrtime.bigint();
     let ended = started;
@@ -115,24 +116,41 @@ function measure(argv, { input = '', env }) {
     child.on('exit', () => (ended = process.hrtime.bigint()));
     child.on('close', (status, signal) => {
       let rssKb = null;
-      let cpuS = null;
       if (rssFile) {
-        // GNU time writes "Command exited with non-zero status N" first when it did; ours is last.
+        // GNU time writes "Command exited with non-zero status N" first when it did; %M is last.
         try {
           const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-          const [user, sys, kb] = lines[lines.length - 1].split(' ').map(Number);
+          const kb = Number(lines[lines.length - 1]);
           rssKb = Number.isFinite(kb) ? kb : null;
-          cpuS = Number.isFinite(user + sys) ? user + sys : null;
         } catch {
           rssKb = null;
         }
         rmSync(rssFile, { force: true });
       }
-      done({ argv, status, signal, stdout, stderr, ms: Number(ended - started) / 1e6, rssKb, cpuS });
+      done({ argv, status, signal, stdout, stderr, ms: Number(ended - started) / 1e6, rssKb });
     });
     child.stdin.on('error', () => {}); // a process that never reads stdin may close it first
     child.stdin.end(input);
   });
+}
+
+/**
+ * The CPU seconds (user + system) one process used, to the millisecond: bash's `times` after it
+ * exits (GNU time prints hundredths, and a Go helper's run takes less than one). The bash hop
+ * costs the same for every variant.
+ */
+async function measureCpu(argv, options) {
+  const cpuFile = join(work, `cpu-${++runCounter}`);
+  const script = 'exec 3>"$0"; "$@" 3>&-; s=$?; times >&3; exit $s';
+  const run = await measure(['bash', '-c', script, cpuFile, ...argv], { ...options, noTime: true });
+  // Second line: the children's user and system time, as 0m0.004s 0m0.001s.
+  const children = existsSync(cpuFile) ? readFileSync(cpuFile, 'utf8').trim().split('\n')[1] : undefined;
+  const times = (children ?? '').split(' ').map((t) => /^(\d+)m([\d.]+)s$/.exec(t));
+  const cpuS = times.every(Boolean)
+    ? times.reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0)
+    : null;
+  rmSync(cpuFile, { force: true });
+  return { ...run, argv, cpuS };
 }
 
 function describeRun(run) {
@@ -475,7 +493,7 @@ try {
       const args = scenario === 'get' ? ['get'] : ['version'];
       const runs = await Promise.all(
         Array.from({ length: n }, () =>
-          measure([...v.argv, ...args], {
+          measureCpu([...v.argv, ...args], {
             input: scenario === 'get' ? REGISTRY : '',
             env: envFor(v, cacheDir),
           }),
@@ -499,7 +517,7 @@ try {
         answered,
         ecrCalls: ecr.calls.length - before,
         slowestMs: Math.max(...runs.map((r) => r.ms)),
-        cpuS: hasTime ? runs.reduce((sum, r) => sum + (r.cpuS ?? 0), 0) : null,
+        cpuS: runs.reduce((sum, r) => sum + (r.cpuS ?? 0), 0),
         firstFailure: failed ? describeRun(failed) : null,
       });
       rmSync(cacheDir, { recursive: true, force: true });
@@ -638,7 +656,7 @@ try {
         `${h.answered}/${h.n}`,
         h.scenario === 'version' ? '' : h.ecrCalls,
         ms(h.slowestMs),
-        h.cpuS === null ? 'n/a' : h.cpuS.toFixed(1),
+        h.cpuS === null ? 'n/a' : h.cpuS.toFixed(2),
       ]),
       ['r', 'l', 'r', 'r', 'r', 'r'],
     ),
