@@ -9,6 +9,13 @@ import { HELPER, REGISTRY, runHelper } from '../support/helper';
 const NOT_FOUND = 'credentials not found in native keychain\n';
 const f = useFixture();
 const env = (extra: NodeJS.ProcessEnv = {}) => f.env(extra);
+/**
+ * What starting Node and being scheduled can add to a budget on a 2-core machine at load 20 (CPU
+ * burners, other test files): bounds below are "this budget, not a longer one", never latencies.
+ */
+const SLACK_MS = 6_000;
+/** A wait that ends before it proves the get did not sit out the default AWS_ECR_TIMEOUT. */
+const DEFAULT_BUDGET_MS = 10_000;
 const registry = (n: number) => `12345678901${n}.dkr.ecr.us-west-2.amazonaws.com`;
 
 describe('single flight across processes', () => {
@@ -41,7 +48,7 @@ describe('single flight across processes', () => {
     await killMidFetch();
     const run = await runHelper(['get'], { input: REGISTRY, env: env() });
     expect(run.status).toBe(0);
-    expect(run.ms).toBeLessThan(5_000);
+    expect(run.ms).toBeLessThan(DEFAULT_BUDGET_MS);
     expect(f.ecr.calls).toHaveLength(2);
   });
   it('a fetch for one registry does not hold up another registry', async () => {
@@ -53,7 +60,7 @@ describe('single flight across processes', () => {
       f.ecr.setBehaviour('ok');
       const other = await runHelper(['get'], { input: registry(1), env: env() });
       expect(other.status).toBe(0);
-      expect(other.ms).toBeLessThan(2_000);
+      expect(other.ms).toBeLessThan(DEFAULT_BUDGET_MS);
     } finally {
       stuck.kill('SIGKILL');
       await new Promise((r) => stuck.once('exit', r));
@@ -70,7 +77,7 @@ describe('single flight across processes', () => {
       f.ecr.setBehaviour('ok');
       const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '3' }) });
       expect(run.status).toBe(0);
-      expect(run.ms).toBeLessThan(3_000);
+      expect(run.ms).toBeLessThan(3_000 + SLACK_MS);
       expect(JSON.parse(run.stdout).Secret).toBe(f.ecr.calls[1].passwords[0]);
     } finally {
       holder.kill('SIGKILL');
@@ -85,7 +92,7 @@ describe('bounded time', () => {
     const run = await runHelper(['get'], { input: REGISTRY, env: env({ AWS_ECR_TIMEOUT: '1.5' }) });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
     expect(run.stderr).toMatch(/timed out after 1.5s calling ECR GetAuthorizationToken/);
-    expect(run.ms).toBeLessThan(4_000);
+    expect(run.ms).toBeLessThan(1_500 + SLACK_MS);
   });
 
   it('a hung ECS credentials endpoint is reported as such', async () => {
@@ -102,7 +109,7 @@ describe('bounded time', () => {
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
     expect(run.stderr).toMatch(/getting AWS credentials|no AWS credentials/);
     expect(run.stderr).toContain('container credentials');
-    expect(run.ms).toBeLessThan(4_000);
+    expect(run.ms).toBeLessThan(1_500 + SLACK_MS);
     expect(f.ecr.calls).toHaveLength(0);
   });
 
@@ -115,7 +122,7 @@ describe('bounded time', () => {
     });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
     expect(run.stderr).toContain('the container credentials endpoint did not answer within 3s (2 tries)');
-    expect(run.ms).toBeLessThan(8_000);
+    expect(run.ms).toBeLessThan(3_000 + SLACK_MS);
     expect(ecs.requests.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -132,7 +139,7 @@ describe('bounded time', () => {
     });
     expect(run).toMatchObject({ status: 1, stdout: NOT_FOUND });
     expect(run.stderr).toContain('hop limit of 2');
-    expect(run.ms).toBeLessThan(4_500);
+    expect(run.ms).toBeLessThan(2_000 + SLACK_MS);
   });
 
   it('an endpoint that answers in 2 seconds still succeeds under the default budget', async () => {
@@ -214,7 +221,7 @@ describe('an ECR outage', () => {
       await waitFor(() => f.ecr.calls.length === 1);
       const run = await runHelper(['get'], { input: REGISTRY, env: env() });
       expect(JSON.parse(run.stdout).Secret).toBe('stale-but-valid');
-      expect(run.ms).toBeLessThan(5_000);
+      expect(run.ms).toBeLessThan(DEFAULT_BUDGET_MS - 2_000);
       expect(f.ecr.calls).toHaveLength(1);
     } finally {
       refresher.kill('SIGKILL');
