@@ -35,23 +35,23 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: AWS_MODULES,
     rules: {
-      // stdout belongs to the credential-helper protocol: only src/protocol.ts may write to it.
+      // stdout belongs to the credential-helper protocol: only src/protocol/output.ts may write to it.
       'no-console': 'error',
       'no-restricted-imports': ['error', { patterns: [SDK] }],
     },
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/protocol.ts'],
+    ignores: ['src/protocol/output.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'stdout', message: 'Only src/protocol.ts writes to stdout.' },
+        { object: 'process', property: 'stdout', message: 'Only src/protocol/output.ts writes to stdout.' },
       ],
     },
   },
   {
-    files: ['src/protocol.ts'],
+    files: ['src/protocol/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [SDK, AWS, COMMANDS, CACHE] }] },
   },
   {

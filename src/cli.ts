@@ -2,14 +2,21 @@
  * The entry point: argv to a command, every failure to protocol output and an exit code. Nothing
  * escapes as a stack trace on stdout, and a hard deadline keeps a hung network from holding docker.
  */
-import { erase } from './commands/erase';
-import { get } from './commands/get';
-import { list } from './commands/list';
-import { store } from './commands/store';
+import { ecrHelper } from './commands/helper';
 import { BINARY, version } from './commands/version';
 import { createContext, type Context } from './context';
 import { loadOperatorCommands } from './lazy';
-import { InputTooLargeError, NOT_FOUND, readStdin, tellUser, writeLine, writeText } from './protocol';
+import {
+  ACTIONS,
+  type Action,
+  handle,
+  NOT_FOUND,
+  processOutput,
+  readStdin,
+  tellUser,
+  writeLine,
+  writeText,
+} from './protocol';
 
 const USAGE = `Usage: ${BINARY} <store|get|erase|list|version>
        ${BINARY} doctor [HOST...] [--offline] [--json]
@@ -17,15 +24,15 @@ const USAGE = `Usage: ${BINARY} <store|get|erase|list|version>
        ${BINARY} policy [--push] [--registry HOST]... [--repository NAME]... [--public]`;
 
 async function run(action: string | undefined, ctx: () => Context): Promise<number> {
+  if (action && ACTIONS.includes(action)) {
+    const context = ctx();
+    return handle(ecrHelper(context), action as Action, () => readStdin(), processOutput, {
+      program: 'ecr-login',
+      onUnexpected: (err) =>
+        context.logger.error('command failed', { action, error: (err as Error)?.stack ?? String(err) }),
+    });
+  }
   switch (action) {
-    case 'get':
-      return get(ctx(), readStdin());
-    case 'store':
-      return store(ctx(), readStdin());
-    case 'erase':
-      return erase(ctx(), readStdin());
-    case 'list':
-      return list(ctx());
     case 'doctor':
       return loadOperatorCommands().doctor(ctx(), process.argv.slice(3));
     case 'configure':
@@ -91,7 +98,7 @@ function main(): void {
       if (action === 'get') {
         // Docker fails the pull on any other answer, even for registries that are not ECR.
         writeLine(NOT_FOUND);
-        if (!(err instanceof InputTooLargeError)) tellUser(message);
+        tellUser(message);
       } else {
         writeLine(message);
       }

@@ -1,23 +1,20 @@
-/** `get`: a registry key on stdin, credentials on stdout, from the cache or a fresh ECR token. */
+/**
+ * `get`: the credentials for a registry key, from the cache or a fresh ECR token. Not found (with
+ * the reason for the user, when there is one) for anything else; the protocol layer answers.
+ */
 import { canServeStale, inBackoff, recordFailure } from '../cache/backoff';
 import { freshness, type CacheEntry } from '../cache/entry';
 import { identityFor, type Context } from '../context';
 import { loadEcr } from '../lazy';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
 import type { Identity } from '../identity';
-import { decodeText, NO_SERVER_URL, NOT_FOUND, tellUser, writeCredentials, writeLine } from '../protocol';
+import { type Credentials, NotFound } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
 import { checkSdkFiles } from '../sdk-files';
 
-function notFound(): number {
-  writeLine(NOT_FOUND);
-  return 1;
-}
-
-function answer(serverUrl: string, entry: CacheEntry): number {
-  if (entry.anonymous) return notFound();
-  writeCredentials({ ServerURL: serverUrl, Username: entry.username, Secret: entry.password });
-  return 0;
+function answer(serverUrl: string, entry: CacheEntry): Credentials {
+  if (entry.anonymous) throw new NotFound();
+  return { ServerURL: serverUrl, Username: entry.username, Secret: entry.password };
 }
 
 /** How long an ECR Public pull stays anonymous after finding no AWS credentials at all. */
@@ -155,16 +152,11 @@ function withDeadline<T>(work: Promise<T>, deadline: number, timeout: () => Erro
   });
 }
 
-export async function get(ctx: Context, input: Buffer): Promise<number> {
-  const key = decodeText(input)?.trim();
-  if (key === '') {
-    writeLine(NO_SERVER_URL);
-    return 1;
-  }
-  const registry = key ? parseRegistry(key) : undefined;
-  if (!key || !registry) {
-    ctx.logger.debug('not an ECR registry', { key: key?.slice(0, 200) });
-    return notFound();
+export async function get(ctx: Context, key: string): Promise<Credentials> {
+  const registry = parseRegistry(key);
+  if (!registry) {
+    ctx.logger.debug('not an ECR registry', { key: key.slice(0, 200) });
+    throw new NotFound();
   }
   const started = Date.now();
   const hardDeadline = started + ctx.settings.hardCapMs;
@@ -174,8 +166,7 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
   } catch (err) {
     const line = `ecr-login: no token for ${registry.host}: ${(err as Error).message}`;
     ctx.logger.error(line);
-    tellUser(line);
-    return notFound();
+    throw new NotFound(line);
   }
   const cached = ctx.cache.get(identity.fingerprint, registry.host);
   if (cached && freshness(cached) === 'fresh') {
@@ -228,10 +219,9 @@ export async function get(ctx: Context, input: Buffer): Promise<number> {
           anonymous: true,
         })
         .catch(() => {});
-      return notFound();
+      throw new NotFound();
     }
     ctx.logger.error(line, { error: (err as Error)?.name });
-    tellUser(line);
-    return notFound();
+    throw new NotFound(line);
   }
 }

@@ -4,10 +4,9 @@
  */
 import { freshness } from '../cache/entry';
 import { identityFor, type Context } from '../context';
-import { writeJson } from '../protocol';
 import { parseRegistry } from '../registry';
 
-export function list(ctx: Context): number {
+export async function list(ctx: Context): Promise<Record<string, string>> {
   const registries: Record<string, string> = {};
   const identityByHost = new Map<string, string | undefined>();
   const signerOf = (host: string) => {
@@ -31,6 +30,5 @@ export function list(ctx: Context): number {
       registries[`https://${entry.host}`] = entry.username;
     }
   }
-  writeJson(registries);
-  return 0;
+  return registries;
 }

@@ -1,9 +1,8 @@
 /**
- * The docker-credential-helpers wire format. The only module that writes to stdout: docker parses
- * the first JSON value there, so nothing else may ever reach it.
+ * The docker-credential-helpers wire format: what comes in on stdin, the fixed answers, and the
+ * shapes of what goes out. Knows nothing of AWS.
  */
 import { readSync } from 'node:fs';
-import { redact } from './redact';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
 /** docker-credential-helpers' answer to a get, store or erase with an empty server URL. */
@@ -67,23 +66,6 @@ export function decodeText(input: Buffer): string | undefined {
   return text;
 }
 
-export function writeCredentials(creds: Credentials): void {
-  process.stdout.write(JSON.stringify(creds) + '\n');
-}
-
-export function writeJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + '\n');
-}
-
-/** One line on stdout: the protocol's error channel (docker shows it to the user). */
-export function writeLine(message: string): void {
-  process.stdout.write(
-    redact(message)
-      .replace(/\s*\n\s*/g, ' ')
-      .trim() + '\n',
-  );
-}
-
 /** Parse the JSON that `store` receives; undefined when it is not the documented shape. */
 export function parseStorePayload(text: string): Credentials | undefined {
   let value: unknown;
@@ -100,18 +82,4 @@ export function parseStorePayload(text: string): Credentials | undefined {
     Username: typeof v.Username === 'string' ? v.Username : '',
     Secret: typeof v.Secret === 'string' ? v.Secret : '',
   };
-}
-
-/** One line for the person at the terminal: docker passes the helper's stderr through. */
-export function tellUser(line: string): void {
-  process.stderr.write(
-    redact(line)
-      .replace(/\s*\n\s*/g, ' ')
-      .trim() + '\n',
-  );
-}
-
-/** Multi-line text for people (operator commands); never used by the credential-helper actions. */
-export function writeText(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
