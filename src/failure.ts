@@ -60,8 +60,29 @@ function asErrorLike(err: unknown): ErrorLike {
  * (timeout, throttling, 5xx, network); not when AWS refused the identity, which must not keep
  * working from the cache.
  */
+/** Errno codes of the network, which passes; any other (ENOENT, EACCES…) is this machine's setup. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EPROTO',
+]);
+
+function isLocalSystemError(e: ErrorLike): boolean {
+  return !!e.code && /^E[A-Z_]+$/.test(e.code) && !NETWORK_CODES.has(e.code);
+}
+
 export function mayServeStale(err: unknown): boolean {
-  return !REFUSALS.has(asErrorLike(err).name ?? '');
+  const e = asErrorLike(err);
+  return !REFUSALS.has(e.name ?? '') && !isLocalSystemError(e);
 }
 
 export function describeFailure(err: unknown, registry: Registry, identity: Identity): string {
@@ -94,9 +115,10 @@ export function describeFailure(err: unknown, registry: Registry, identity: Iden
     case 'AbortError':
       return `${what}: timed out (${message || 'no answer'}) using ${identity.label}`;
     default:
-      if (e.code && /^E[A-Z]+$/.test(e.code)) {
+      if (e.code && NETWORK_CODES.has(e.code)) {
         return `${what}: network error ${e.code} (${message}) using ${identity.label}`;
       }
+      if (isLocalSystemError(e)) return `${what}: ${message} (${identity.label})`;
       return `${what}: ${e.name ?? 'Error'}: ${message} (${identity.label})`;
   }
 }
