@@ -1,6 +1,7 @@
 /**
- * Command-line flags for the operator commands (configure, policy). `--name value` and
- * `--name=value`; anything not declared is an error, never ignored.
+ * Command-line flags for the operator commands (configure, policy, doctor). `--name value` and
+ * `--name=value`; anything not declared is an error, never ignored. Bare words are an error too,
+ * unless the command takes them (`positional`: doctor's hosts), when they come back in `_`.
  */
 
 export type FlagKind = 'boolean' | 'string' | 'list';
@@ -12,14 +13,22 @@ export type Flags<S extends FlagSpec> = {
 
 export class UsageError extends Error {}
 
-export function parseFlags<S extends FlagSpec>(args: readonly string[], spec: S): Flags<S> {
-  const out: Record<string, boolean | string | string[] | undefined> = {};
+export function parseFlags<S extends FlagSpec>(
+  args: readonly string[],
+  spec: S,
+  options: { positional?: boolean } = {},
+): Flags<S> & { _: string[] } {
+  const out: Record<string, boolean | string | string[] | undefined> = { _: [] };
   for (const [name, kind] of Object.entries(spec)) {
     out[name] = kind === 'boolean' ? false : kind === 'list' ? [] : undefined;
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const match = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    if (!match && options.positional && !arg.startsWith('-')) {
+      (out._ as string[]).push(arg);
+      continue;
+    }
     if (!match) throw new UsageError(`unexpected argument ${JSON.stringify(arg.slice(0, 200))}`);
     const [, name, inline] = match;
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
@@ -40,5 +49,5 @@ export function parseFlags<S extends FlagSpec>(args: readonly string[], spec: S)
     else if (out[name] !== undefined) throw new UsageError(`--${name} given twice`);
     else out[name] = value.trim();
   }
-  return out as Flags<S>;
+  return out as Flags<S> & { _: string[] };
 }

@@ -11,7 +11,8 @@ import { identityFor, type Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
 import { maskKeyId, type Identity } from '../identity';
-import { writeText } from '../protocol';
+import { tellUser, writeText } from '../protocol';
+import { parseFlags } from '../flags';
 import { redact } from '../redact';
 import { checkSdkFiles } from '../sdk-files';
 import { parseRegistry, type Registry } from '../registry';
@@ -49,6 +50,8 @@ interface Report {
   cache?: CacheReport;
   token?: { ok: boolean; expiresAt?: string; error?: ErrorSummary };
   problems: string[];
+  /** With --offline: what was not checked. */
+  notChecked?: string;
   advice: string[];
 }
 
@@ -187,7 +190,14 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
   }
 
   if (offline) {
-    report.ok = report.cache.state === 'fresh' || report.cache.state === 'stale';
+    report.notChecked = 'credentials, identity and a GetAuthorizationToken (--offline makes no network call)';
+    const usable = report.cache.state === 'fresh' || report.cache.state === 'stale';
+    if (!usable)
+      report.problems.push(
+        `no usable token in the cache (${report.cache.state}), and --offline asked AWS for none`,
+      );
+    // A verdict never contradicts the findings: any problem means docker may not get a token.
+    report.ok = report.problems.length === 0;
     return report;
   }
   try {
@@ -226,7 +236,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
       ? { ok: true, expiresAt: iso(probe.tokenExpiresAt) }
       : { ok: false, error: probe.tokenError ?? { name: 'NotTried', message: 'no credentials to ask with' } };
     adviseOnFailure(report, identity, registry, probe);
-    report.ok = report.token.ok;
+    report.ok = report.token.ok && report.problems.length === 0;
   } finally {
     clearTimeout(timer);
   }
@@ -274,6 +284,7 @@ function render(report: Report): string {
       report.token.ok ? `OK, expires ${report.token.expiresAt}` : `FAILED: ${report.token.error?.name}`,
     );
   }
+  row('not checked', report.notChecked);
   for (const problem of report.problems) row('problem', problem);
   for (const advice of report.advice) row('advice', advice.replace(/\n/g, '\n' + ' '.repeat(15)));
   row(
@@ -283,17 +294,30 @@ function render(report: Report): string {
   return lines.join('\n');
 }
 
+export const DOCTOR_USAGE = `Usage: ${BINARY} doctor [HOST...] [--offline] [--json]
+
+Explains what a \`get\` would do for each registry HOST (default: every ECR host in the docker
+config): the parsed registry and endpoint, docker's routing, the credential source and why it wins,
+the identity, the cache, and a real GetAuthorizationToken. Exit 0 when docker will get a token for
+every host, 1 otherwise.
+  --offline   no network call: report from the configuration and the cache alone
+  --json      the same facts as JSON`;
+
+const SPEC = { json: 'boolean', offline: 'boolean', help: 'boolean' } as const;
+
 export async function doctor(ctx: Context, args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  const offline = args.includes('--offline');
-  const unknown = args.filter((a) => a.startsWith('-') && a !== '--json' && a !== '--offline');
-  if (unknown.length > 0) {
-    writeText(
-      `${BINARY} doctor: unknown option ${unknown[0]}\nUsage: ${BINARY} doctor [HOST...] [--offline] [--json]`,
-    );
+  let flags;
+  try {
+    flags = parseFlags(args, SPEC, { positional: true });
+  } catch (err) {
+    tellUser(`${BINARY} doctor: ${(err as Error).message} (see doctor --help)`);
     return 1;
   }
-  let hosts = args.filter((a) => !a.startsWith('-'));
+  if (flags.help) {
+    writeText(DOCTOR_USAGE);
+    return 0;
+  }
+  let hosts = flags._;
   if (hosts.length === 0) hosts = ecrHostsInDockerConfig(ctx.env);
   if (hosts.length === 0) {
     writeText(
@@ -302,9 +326,9 @@ export async function doctor(ctx: Context, args: string[]): Promise<number> {
     return 1;
   }
   const reports: Report[] = [];
-  for (const host of hosts) reports.push(await diagnose(ctx, host, offline));
+  for (const host of hosts) reports.push(await diagnose(ctx, host, flags.offline));
   // Error messages from AWS, STS, SSO and credential processes are in there: redacted like stderr.
-  const output = json
+  const output = flags.json
     ? JSON.stringify(reports.length === 1 ? reports[0] : reports)
     : reports.map(render).join('\n\n');
   writeText(redact(output));

@@ -212,6 +212,36 @@ describe('doctor', () => {
     expect(notEcr.stdout).toContain('not an ECR or ECR Public registry host');
     const bad = await runHelper(['doctor', '--frobnicate'], { env: f.env() });
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain('unknown option --frobnicate');
+    expect(bad.stderr).toContain('unknown option --frobnicate (see doctor --help)');
+  });
+
+  it('has --help, on the shared flag parser', async () => {
+    const help = await runHelper(['doctor', '--help'], { env: f.env() });
+    expect(help).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^Usage: docker-credential-ecr-login doctor/),
+    });
+    const valued = await runHelper(['doctor', '--json=yes'], { env: f.env() });
+    expect(valued).toMatchObject({ status: 1, stderr: expect.stringContaining('--json takes no value') });
+  });
+
+  it('never says OK beside a problem: a token, but docker does not route the host to the helper', async () => {
+    const world = await ecsTask({ credHelpers: {} });
+    const run = await runHelper(['doctor', REGISTRY], { env: world.env });
+    expect(run.stdout).toMatch(/token +OK/);
+    expect(run.stdout).toMatch(/problem /);
+    expect(run.stdout).toContain('result       NOT OK');
+    expect(run.status).toBe(1);
+  });
+
+  it('--offline says what it did not check, and why an empty cache is NOT OK', async () => {
+    const world = await ecsTask();
+    const run = await runHelper(['doctor', REGISTRY, '--offline'], { env: world.env });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('not checked  credentials, identity and a GetAuthorizationToken');
+    expect(run.stdout).toContain(
+      'problem      no usable token in the cache (empty), and --offline asked AWS for none',
+    );
+    expect(f.ecr.calls).toHaveLength(0);
   });
 });
