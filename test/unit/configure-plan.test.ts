@@ -130,6 +130,11 @@ describe('parseFlags', () => {
       registry: ['a', 'b'],
       fix: true,
       config: '/x',
+      _: [],
+    });
+    expect(parseFlags(['h1', '--fix', 'h2'], spec, { positional: true })).toMatchObject({
+      _: ['h1', 'h2'],
+      fix: true,
     });
   });
   it('refuses unknown options, missing values and stray arguments', () => {
