@@ -28,8 +28,13 @@ export type Freshness = 'fresh' | 'stale' | 'expired';
 export function freshness(entry: CacheEntry, now = Date.now()): Freshness {
   const lifetime = entry.expiresAt - entry.issuedAt;
   if (!(lifetime > 0) || now >= usableUntil(entry)) return 'expired';
-  if (now < entry.issuedAt + lifetime / 2) return 'fresh';
+  if (now < freshUntil(entry)) return 'fresh';
   return 'stale';
+}
+
+/** When the token turns stale: half its lifetime after it was issued. */
+export function freshUntil(entry: CacheEntry): number {
+  return entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2;
 }
 
 /** The last moment the token is served: a little before its real expiry. */

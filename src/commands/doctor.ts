@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { inBackoff } from '../cache/backoff';
-import { freshness } from '../cache/entry';
+import { freshness, freshUntil } from '../cache/entry';
 import { identityFor, type Context } from '../context';
 import { loadDoctorProbe } from '../lazy';
 import { BudgetExceededError } from '../failure';
@@ -76,14 +76,14 @@ function cacheReport(ctx: Context, identity: Identity, host: string): CacheRepor
       state: 'anonymous',
       file,
       mode,
-      expiresAt: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
+      expiresAt: iso(freshUntil(entry)),
     };
   const failure = ctx.cache.failure(identity.fingerprint, host);
   return {
     state: freshness(entry),
     file,
     mode,
-    freshUntil: iso(entry.issuedAt + (entry.expiresAt - entry.issuedAt) / 2),
+    freshUntil: iso(freshUntil(entry)),
     expiresAt: iso(entry.expiresAt),
     ...(failure && {
       backoff: {
