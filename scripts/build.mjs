@@ -27,6 +27,12 @@ const common = {
   format: 'cjs',
   minify: true,
   legalComments: 'none',
+  // The SDK's ES module builds: esbuild drops what our path never uses (other commands, the HTTP/2
+  // handler and its `http2` import), where the CommonJS builds would keep whole packages.
+  mainFields: ['module', 'main'],
+  // Their import() of built-ins becomes require(): the single executable runs the SDK bundle
+  // through vm.Script (src/embedded.ts), which has no import() callback.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 };
 
