@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type * as Operator from './commands/operator';
 import type * as DoctorProbe from './doctor-probe';
 import type * as Ecr from './ecr';
-import { loadEmbedded } from './embedded';
+import type * as Embedded from './embedded';
 import { giveSdkAHome } from './home';
 import { checkTrustedTree } from './safe-fs';
 
@@ -42,6 +42,11 @@ function enableCompileCache(stateDir: string | undefined): void {
   } catch {
     // a cache we cannot write only costs time
   }
+}
+
+/** The SDK bundle a single executable carries; its loader needs crypto and vm, which a hit does not. */
+function loadEmbedded(name: string): unknown {
+  return (require('./embedded') as typeof Embedded).loadEmbedded(name);
 }
 
 export function loadEcr(stateDir: string | undefined): typeof Ecr {

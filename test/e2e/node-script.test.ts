@@ -51,6 +51,8 @@ describe('node dist/docker-credential-ecr-login.cjs', () => {
     expect(hit.loaded.filter((file) => file.endsWith('.cjs') && file !== 'record-loaded.cjs')).toEqual([
       'docker-credential-ecr-login.cjs',
     ]);
+    // Nor the single executable's loader for its embedded SDK (src/embedded.ts).
+    expect(hit.builtins).not.toContain('vm');
   });
 
   it('finds the operator and doctor bundles beside it', async () => {
