@@ -10,7 +10,7 @@
 //                                        base-node, the single executable as base-sea), interleaved
 //                                        with this one, and print new/base ratios
 //   BENCH_SCENARIOS=hit,miss             only these of version, hit, miss (and skip concurrency
-//                                        with BENCH_CONCURRENT=0)
+//                                        with BENCH_CONCURRENT=0, the herd with BENCH_HERD=0)
 //
 // Variants: floor (Node running a one-line script), node (node dist/…cjs), sea (the single
 // executable, when dist/docker-credential-ecr-login is an ELF), sea-floor (the Node binary the SEA
@@ -76,7 +76,11 @@ const CONCURRENT_ROUNDS = process.env.BENCH_CONCURRENT === '0' ? 0 : SMOKE ? 1 :
 const SCENARIOS = scenarios(process.env.BENCH_SCENARIOS);
 const baselineDist = process.env.BENCH_BASELINE ? join(resolve(process.env.BENCH_BASELINE), 'dist') : null;
 const CONCURRENT_DELAY_MS = 200;
-const HERD = (process.env.BENCH_HERD ?? (SMOKE ? '4' : '50,200,500')).split(',').map(Number);
+// BENCH_HERD=0 skips the herd.
+const HERD = (process.env.BENCH_HERD ?? (SMOKE ? '4' : '50,200,500'))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const OUT = process.env.BENCH_OUT
   ? resolve(process.env.BENCH_OUT)
   : join(root, '.bench', SMOKE ? 'smoke.json' : 'latest.json');
@@ -525,8 +529,11 @@ try {
 
   const herd = [];
   const herdVariants = [
-    // Our Node build and Go: the single executable starts like the Node build and would only add minutes.
-    ...helpers.filter((v) => v.id !== 'sea').map((v) => ({ v, scenario: 'get' })),
+    // Our Node build and Go: the single executable starts like the Node build and would only add
+    // minutes, as would a baseline's.
+    ...helpers
+      .filter((v) => v.id !== 'sea' && !v.id.startsWith('base-'))
+      .map((v) => ({ v, scenario: 'get' })),
     { v: helpers.find((v) => v.id === 'node'), scenario: 'version' },
   ];
   for (const n of HERD) {
@@ -695,27 +702,29 @@ try {
       ),
     );
   }
-  out.push('');
-  out.push(
-    `herd: N concurrent cold gets for one registry (one fresh cache dir per batch, ECR answering after ` +
-      `${CONCURRENT_DELAY_MS} ms), beside N concurrent \`version\` calls (the cost of N process starts)`,
-  );
-  out.push(
-    table(
-      ['N', 'variant', 'answered', 'ECR calls', 'slowest ms', 'CPU s'],
-      herd.map((h) => [
-        h.n,
-        h.scenario === 'version' ? `${h.variant} version` : h.variant,
-        `${h.answered}/${h.n}`,
-        h.scenario === 'version' ? '' : h.ecrCalls,
-        ms(h.slowestMs),
-        h.cpuS === null ? 'n/a' : h.cpuS.toFixed(2),
-      ]),
-      ['r', 'l', 'r', 'r', 'r', 'r'],
-    ),
-  );
-  for (const h of herd.filter((x) => x.firstFailure))
-    out.push(`  ${h.variant} N=${h.n} first failure: ${h.firstFailure}`);
+  if (herd.length > 0) {
+    out.push('');
+    out.push(
+      `herd: N concurrent cold gets for one registry (one fresh cache dir per batch, ECR answering after ` +
+        `${CONCURRENT_DELAY_MS} ms), beside N concurrent \`version\` calls (the cost of N process starts)`,
+    );
+    out.push(
+      table(
+        ['N', 'variant', 'answered', 'ECR calls', 'slowest ms', 'CPU s'],
+        herd.map((h) => [
+          h.n,
+          h.scenario === 'version' ? `${h.variant} version` : h.variant,
+          `${h.answered}/${h.n}`,
+          h.scenario === 'version' ? '' : h.ecrCalls,
+          ms(h.slowestMs),
+          h.cpuS === null ? 'n/a' : h.cpuS.toFixed(2),
+        ]),
+        ['r', 'l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    for (const h of herd.filter((x) => x.firstFailure))
+      out.push(`  ${h.variant} N=${h.n} first failure: ${h.firstFailure}`);
+  }
   out.push('');
   out.push(
     'ECR callers (user agent of each helper’s first call): ' +
