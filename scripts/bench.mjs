@@ -5,6 +5,12 @@
 //   npm run bench                        build, then measure (under a minute on 2 cores)
 //   BENCH_RUNS=100 npm run bench         more samples per scenario and variant (default 60)
 //   BENCH_SMOKE=1 node scripts/bench.mjs one sample each and a 3-process concurrency round (CI)
+//   BENCH_BASELINE=/tmp/base npm run bench
+//                                        also measure another build (its dist/: the npm bin as
+//                                        base-node, the single executable as base-sea), interleaved
+//                                        with this one, and print new/base ratios
+//   BENCH_SCENARIOS=hit,miss             only these of version, hit, miss (and skip concurrency
+//                                        with BENCH_CONCURRENT=0, the herd with BENCH_HERD=0)
 //
 // Variants: floor (Node running a one-line script), node (node dist/…cjs), sea (the single
 // executable, when dist/docker-credential-ecr-login is an ELF), sea-floor (the Node binary the SEA
@@ -66,9 +72,15 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const RUNS = positiveInt('BENCH_RUNS') ?? (SMOKE ? 1 : 60);
 const WARMUP = SMOKE ? 0 : 2;
 const CONCURRENT = SMOKE ? 3 : 20;
-const CONCURRENT_ROUNDS = SMOKE ? 1 : 3;
+const CONCURRENT_ROUNDS = process.env.BENCH_CONCURRENT === '0' ? 0 : SMOKE ? 1 : 3;
+const SCENARIOS = scenarios(process.env.BENCH_SCENARIOS);
+const baselineDist = process.env.BENCH_BASELINE ? join(resolve(process.env.BENCH_BASELINE), 'dist') : null;
 const CONCURRENT_DELAY_MS = 200;
-const HERD = (process.env.BENCH_HERD ?? (SMOKE ? '4' : '50,200,500')).split(',').map(Number);
+// BENCH_HERD=0 skips the herd.
+const HERD = (process.env.BENCH_HERD ?? (SMOKE ? '4' : '50,200,500'))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const OUT = process.env.BENCH_OUT
   ? resolve(process.env.BENCH_OUT)
   : join(root, '.bench', SMOKE ? 'smoke.json' : 'latest.json');
@@ -81,6 +93,20 @@ function positiveInt(name) {
   return n;
 }
 
+function scenarios(value) {
+  const all = ['version', 'hit', 'miss'];
+  if (!value) return all;
+  const chosen = value.split(',').map((x) => x.trim());
+  const unknown = chosen.filter((x) => !all.includes(x));
+  if (unknown.length)
+    throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (use ${all.join(',')})`);
+  return all.filter((x) => chosen.includes(x));
+}
+
+if (baselineDist && !existsSync(join(baselineDist, basename(helperCjs)))) {
+  console.error(`BENCH_BASELINE: no built ${join(baselineDist, basename(helperCjs))} (npm run build there)`);
+  process.exit(1);
+}
 if (!existsSync(fakesPath) || !existsSync(helperCjs)) {
   console.error('dist/ is not built: run `npm run bench` (which builds first) or `npm run build`.');
   process.exit(1);
@@ -299,6 +325,28 @@ try {
         '`sudo apt-get install --no-install-recommends amazon-ecr-credential-helper` (Debian/Ubuntu) or set BENCH_GO_BIN.',
     );
   }
+  if (baselineDist) {
+    // A copy too, for the same reason as ours.
+    const baseSnapshot = join(work, 'base-dist');
+    cpSync(baselineDist, baseSnapshot, { recursive: true });
+    variants.push({
+      id: 'base-node',
+      kind: 'helper',
+      label: `node ${join(baselineDist, basename(helperCjs))}`,
+      argv: [nodePath, join(baseSnapshot, basename(helperCjs))],
+    });
+    const baseSea = join(baseSnapshot, basename(seaPath));
+    if (isElf(baseSea)) {
+      variants.push({
+        id: 'base-sea',
+        kind: 'helper',
+        label: `${join(baselineDist, basename(seaPath))} (ELF)`,
+        argv: [baseSea],
+      });
+    } else {
+      notes.push(`base-sea skipped: the baseline's ${basename(seaPath)} is not an ELF`);
+    }
+  }
   if (!hasTime) {
     notes.push('peak RSS is n/a: /usr/bin/time is missing (`sudo apt-get install time`)');
   }
@@ -409,7 +457,7 @@ try {
 
   const jobs = [
     ...variants.filter((v) => v.kind === 'floor').map((v) => ({ v, scenario: 'floor' })),
-    ...['version', 'hit', 'miss'].flatMap((scenario) => helpers.map((v) => ({ v, scenario }))),
+    ...SCENARIOS.flatMap((scenario) => helpers.map((v) => ({ v, scenario }))),
   ];
   for (const job of jobs) job.samples = { wallMs: [], rssKb: [], ecrCalls: 0 };
 
@@ -481,8 +529,11 @@ try {
 
   const herd = [];
   const herdVariants = [
-    // Our Node build and Go: the single executable starts like the Node build and would only add minutes.
-    ...helpers.filter((v) => v.id !== 'sea').map((v) => ({ v, scenario: 'get' })),
+    // Our Node build and Go: the single executable starts like the Node build and would only add
+    // minutes, as would a baseline's.
+    ...helpers
+      .filter((v) => v.id !== 'sea' && !v.id.startsWith('base-'))
+      .map((v) => ({ v, scenario: 'get' })),
     { v: helpers.find((v) => v.id === 'node'), scenario: 'version' },
   ];
   for (const n of HERD) {
@@ -564,6 +615,12 @@ try {
   addRatio('our version / Go version', find('version', 'node'), find('version', 'go'));
   addRatio('sea version / Go version', find('version', 'sea'), find('version', 'go'));
   addRatio('sea hit / our hit', find('hit', 'sea'), find('hit', 'node'));
+  addRatio('our miss / base miss', find('miss', 'node'), find('miss', 'base-node'), 'BENCH_BASELINE');
+  addRatio('sea miss / base-sea miss', find('miss', 'sea'), find('miss', 'base-sea'), 'BENCH_BASELINE');
+  addRatio('our hit / base hit', find('hit', 'node'), find('hit', 'base-node'), 'BENCH_BASELINE');
+  addRatio('sea hit / base-sea hit', find('hit', 'sea'), find('hit', 'base-sea'), 'BENCH_BASELINE');
+  addRatio('base hit / Node floor', find('hit', 'base-node'), find('floor', 'floor'));
+  addRatio('base-sea hit / sea-floor', find('hit', 'base-sea'), find('floor', 'sea-floor'));
 
   const out = [];
   out.push('ecr-login bench: whole-process wall time (spawn to exit) and peak RSS, one run, interleaved');
@@ -574,6 +631,7 @@ try {
       `sea       ${variants.find((v) => v.id === 'sea').label}${machine.seaNode ? `, embedded Node ${machine.seaNode}` : ''}`,
     );
   out.push(`go        ${goVersion ? `${goPath} ${goVersion}` : 'not installed'}`);
+  if (baselineDist) out.push(`baseline  ${baselineDist} (BENCH_BASELINE): base-node, base-sea`);
   out.push(`date      ${machine.date}`);
   out.push(
     `load      1-min load average ${machine.loadAverage[0]} at start, ${os.loadavg()[0].toFixed(2)} at end ` +
@@ -624,45 +682,49 @@ try {
         (r.note ? `   (${r.note})` : ''),
     );
   }
-  out.push('');
-  out.push(
-    `${CONCURRENT} concurrent cold gets, one fresh cache dir per batch, fake ECR answering after ` +
-      `${CONCURRENT_DELAY_MS} ms so the calls overlap; ${CONCURRENT_ROUNDS} round${CONCURRENT_ROUNDS === 1 ? '' : 's'}`,
-  );
-  out.push(
-    table(
-      ['variant', 'ECR calls per batch', 'slowest get ms', 'median get ms', 'max peak RSS MB'],
-      concurrency.map(({ v, rounds }) => [
-        v.id,
-        rounds.map((r) => r.ecrCalls).join(', '),
-        rounds.map((r) => ms(r.slowestMs)).join(', '),
-        rounds.map((r) => ms(r.medianMs)).join(', '),
-        rounds.map((r) => mb(r.maxRssKb)).join(', '),
-      ]),
-      ['l', 'r', 'r', 'r', 'r'],
-    ),
-  );
-  out.push('');
-  out.push(
-    `herd: N concurrent cold gets for one registry (one fresh cache dir per batch, ECR answering after ` +
-      `${CONCURRENT_DELAY_MS} ms), beside N concurrent \`version\` calls (the cost of N process starts)`,
-  );
-  out.push(
-    table(
-      ['N', 'variant', 'answered', 'ECR calls', 'slowest ms', 'CPU s'],
-      herd.map((h) => [
-        h.n,
-        h.scenario === 'version' ? `${h.variant} version` : h.variant,
-        `${h.answered}/${h.n}`,
-        h.scenario === 'version' ? '' : h.ecrCalls,
-        ms(h.slowestMs),
-        h.cpuS === null ? 'n/a' : h.cpuS.toFixed(2),
-      ]),
-      ['r', 'l', 'r', 'r', 'r', 'r'],
-    ),
-  );
-  for (const h of herd.filter((x) => x.firstFailure))
-    out.push(`  ${h.variant} N=${h.n} first failure: ${h.firstFailure}`);
+  if (CONCURRENT_ROUNDS > 0) {
+    out.push('');
+    out.push(
+      `${CONCURRENT} concurrent cold gets, one fresh cache dir per batch, fake ECR answering after ` +
+        `${CONCURRENT_DELAY_MS} ms so the calls overlap; ${CONCURRENT_ROUNDS} round${CONCURRENT_ROUNDS === 1 ? '' : 's'}`,
+    );
+    out.push(
+      table(
+        ['variant', 'ECR calls per batch', 'slowest get ms', 'median get ms', 'max peak RSS MB'],
+        concurrency.map(({ v, rounds }) => [
+          v.id,
+          rounds.map((r) => r.ecrCalls).join(', '),
+          rounds.map((r) => ms(r.slowestMs)).join(', '),
+          rounds.map((r) => ms(r.medianMs)).join(', '),
+          rounds.map((r) => mb(r.maxRssKb)).join(', '),
+        ]),
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
+  if (herd.length > 0) {
+    out.push('');
+    out.push(
+      `herd: N concurrent cold gets for one registry (one fresh cache dir per batch, ECR answering after ` +
+        `${CONCURRENT_DELAY_MS} ms), beside N concurrent \`version\` calls (the cost of N process starts)`,
+    );
+    out.push(
+      table(
+        ['N', 'variant', 'answered', 'ECR calls', 'slowest ms', 'CPU s'],
+        herd.map((h) => [
+          h.n,
+          h.scenario === 'version' ? `${h.variant} version` : h.variant,
+          `${h.answered}/${h.n}`,
+          h.scenario === 'version' ? '' : h.ecrCalls,
+          ms(h.slowestMs),
+          h.cpuS === null ? 'n/a' : h.cpuS.toFixed(2),
+        ]),
+        ['r', 'l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    for (const h of herd.filter((x) => x.firstFailure))
+      out.push(`  ${h.variant} N=${h.n} first failure: ${h.firstFailure}`);
+  }
   out.push('');
   out.push(
     'ECR callers (user agent of each helper’s first call): ' +

@@ -4,8 +4,8 @@
 //   doctor-sdk.cjs                   src/doctor-probe.ts (SDK + STS), required only by `doctor`
 //   operator.cjs                     configure, doctor, policy: required only by those commands
 //   docker-credential-ecr-login-linux-amd64, -linux-arm64
-//                                    the single executables, Node embedded (scripts/sea.mjs); the npm
-//                                    bin is the .cjs
+//                                    the single executables, Node embedded, the two SDK bundles as
+//                                    assets (scripts/sea.mjs); the npm bin is the .cjs
 //   docker-credential-ecr-login      this machine's: a hard link to the executable for its
 //                                    architecture, else (macOS, Windows, no such Node) a copy of the .cjs
 //   fakes.cjs                        the loopback AWS endpoints, for `npm run demo` and the bench
@@ -27,6 +27,12 @@ const common = {
   format: 'cjs',
   minify: true,
   legalComments: 'none',
+  // The SDK's ES module builds: esbuild drops what our path never uses (other commands, the HTTP/2
+  // handler and its `http2` import), where the CommonJS builds would keep whole packages.
+  mainFields: ['module', 'main'],
+  // Their import() of built-ins becomes require(): the single executable runs the SDK bundle
+  // through vm.Script (src/embedded.ts), which has no import() callback.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 };
 
@@ -39,36 +45,28 @@ const LAZY_BUNDLES = {
   './doctor-probe': './doctor-sdk.cjs',
   './commands/operator': './operator.cjs',
 };
-const lazyBundlesAsFiles = {
+const lazyBundlesAsFiles = (names = Object.keys(LAZY_BUNDLES)) => ({
   name: 'lazy-bundles-as-files',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ecr|doctor-probe|commands\/operator)$/ }, (args) => ({
-      path: LAZY_BUNDLES[args.path],
-      external: true,
-    }));
+    b.onResolve({ filter: /^\.\/(ecr|doctor-probe|commands\/operator)$/ }, (args) =>
+      names.includes(args.path) ? { path: LAZY_BUNDLES[args.path], external: true } : undefined,
+    );
   },
-};
+});
+/** The single executable carries the SDK bundles as assets of the same names (src/embedded.ts). */
+const SDK_BUNDLES = ['./ecr', './doctor-probe'];
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-// The single executables bundle src/cli.ts again, SDK modules included, while the rest builds.
-const executable = join(dist, 'docker-credential-ecr-login');
 const started = performance.now();
-const sea = buildSingleExecutables({
-  entry: join(root, 'src/cli.ts'),
-  prefix: executable,
-  esbuildOptions: common,
-});
-sea.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-
 await Promise.all([
   build({
     ...common,
     entryPoints: [join(root, 'src/cli.ts')],
     outfile: entry,
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [lazyBundlesAsFiles],
+    plugins: [lazyBundlesAsFiles()],
   }),
   build({ ...common, entryPoints: [join(root, 'src/ecr.ts')], outfile: join(dist, 'ecr-sdk.cjs') }),
   build({
@@ -80,7 +78,7 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'src/commands/operator.ts')],
     outfile: join(dist, 'operator.cjs'),
-    plugins: [lazyBundlesAsFiles],
+    plugins: [lazyBundlesAsFiles()],
   }),
   build({
     ...common,
@@ -90,13 +88,27 @@ await Promise.all([
   }),
 ]);
 
+// The single executables: src/cli.ts bundled again with the operator commands inside, and the SDK
+// bundles just built as assets.
+const executable = join(dist, 'docker-credential-ecr-login');
+const sea = buildSingleExecutables({
+  entry: join(root, 'src/cli.ts'),
+  prefix: executable,
+  esbuildOptions: { ...common, plugins: [lazyBundlesAsFiles(SDK_BUNDLES)] },
+  assets: Object.fromEntries(
+    SDK_BUNDLES.map((name) => [LAZY_BUNDLES[name].slice(2), join(dist, LAZY_BUNDLES[name])]),
+  ),
+  codeCacheFor: LAZY_BUNDLES['./ecr'].slice(2),
+});
+
 chmodSync(entry, 0o755);
 const built = await sea;
 for (const [release, result] of Object.entries(built)) {
   if (result.skipped) console.warn(`build: no ${release} executable: ${result.skipped}`);
   else
     console.log(
-      `build: ${release} ${(result.bytes / 2 ** 20).toFixed(1)} MiB, Node ${result.node}, ${result.ms} ms`,
+      `build: ${release} ${(result.bytes / 2 ** 20).toFixed(1)} MiB, Node ${result.node}, ${result.ms} ms` +
+        (result.cacheMs === undefined ? ', no SDK code cache' : ` (SDK code cache: ${result.cacheMs} ms)`),
     );
 }
 const host = hostTarget();

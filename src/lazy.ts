@@ -2,14 +2,16 @@
  * Modules a cache hit must not pay for, loaded with `require` only when needed: the two that import
  * the AWS SDK, and the operator commands. The node build points each `require` at a bundle file of
  * its own (dist/ecr-sdk.cjs, dist/doctor-sdk.cjs, dist/operator.cjs) so that a hit does not even
- * parse them; the single executable bundles them as lazily evaluated modules instead (a V8 code
- * cache rules out import()).
+ * parse them. The single executable carries the two SDK bundles as assets, the one a miss loads
+ * with a code cache made by a real miss (src/embedded.ts), and the operator commands as lazily
+ * evaluated modules of its main script (a V8 code cache rules out import()).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Operator from './commands/operator';
 import type * as DoctorProbe from './doctor-probe';
 import type * as Ecr from './ecr';
+import type * as Embedded from './embedded';
 import { giveSdkAHome } from './home';
 import { checkTrustedTree } from './safe-fs';
 
@@ -20,7 +22,7 @@ import { checkTrustedTree } from './safe-fs';
  * is about a fifth of a cache miss) in the cache directory, never the shared tmpdir. Node runs what
  * it finds there, so only in a directory that passes the trust rule (`stateDir` already did): ours
  * and writable by nobody else, so nobody else can have put anything inside. Older Node has no
- * compile cache; the single executable carries its own. The whole tree is checked, since a directory
+ * compile cache; the single executable carries a better one. The whole tree is checked, since a directory
  * that once was writable by others may hold what they left there.
  */
 function enableCompileCache(stateDir: string | undefined): void {
@@ -42,16 +44,25 @@ function enableCompileCache(stateDir: string | undefined): void {
   }
 }
 
+/** The SDK bundle a single executable carries; its loader needs crypto and vm, which a hit does not. */
+function loadEmbedded(name: string): unknown {
+  return (require('./embedded') as typeof Embedded).loadEmbedded(name);
+}
+
 export function loadEcr(stateDir: string | undefined): typeof Ecr {
-  enableCompileCache(stateDir);
   giveSdkAHome();
+  const embedded = loadEmbedded('ecr-sdk.cjs') as typeof Ecr | undefined;
+  if (embedded) return embedded;
+  enableCompileCache(stateDir);
   return require('./ecr') as typeof Ecr;
 }
 
 /** `doctor`'s probe, which also carries the STS client. */
 export function loadDoctorProbe(stateDir: string | undefined): typeof DoctorProbe {
-  enableCompileCache(stateDir);
   giveSdkAHome();
+  const embedded = loadEmbedded('doctor-sdk.cjs') as typeof DoctorProbe | undefined;
+  if (embedded) return embedded;
+  enableCompileCache(stateDir);
   return require('./doctor-probe') as typeof DoctorProbe;
 }
 

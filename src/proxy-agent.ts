@@ -102,6 +102,7 @@ export class ConnectProxyAgent extends Agent {
           socket,
           servername: host,
           ca: this.options.ca,
+          secureContext: this.options.secureContext,
           rejectUnauthorized: options.rejectUnauthorized ?? true,
         });
         resolve(secure);

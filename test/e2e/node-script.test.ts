@@ -13,19 +13,26 @@ import { REGISTRY, ROOT, runProcess } from '../support/helper';
 const SCRIPT = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
 const f = useFixture();
 
-/** Run the node script, recording which files it loaded (require.cache at exit). */
+/**
+ * Run the node script, recording which files it loaded (require.cache at exit) and which of Node's
+ * public built-in modules (process.moduleLoadList).
+ */
 async function runScript(args: string[], input: string, env: NodeJS.ProcessEnv) {
   const record = join(f.box.home, 'record-loaded.cjs');
-  const loadedFile = join(f.box.home, `loaded-${Date.now()}-${Math.random()}.txt`);
+  const loadedFile = join(f.box.home, `loaded-${Date.now()}-${Math.random()}.json`);
   writeFileSync(
     record,
-    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedFile)}, Object.keys(require.cache).join('\\n')));`,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedFile)}, JSON.stringify({
+      files: Object.keys(require.cache),
+      builtins: process.moduleLoadList.filter((m) => /^NativeModule [a-z]/.test(m)).map((m) => m.slice(13)),
+    })));`,
   );
   const run = await runProcess(process.execPath, ['--require', record, SCRIPT, ...args], { env, input });
-  const loaded = readFileSync(loadedFile, 'utf8')
-    .split('\n')
-    .map((p) => p.split('/').pop()!);
-  return { ...run, loaded };
+  const { files, builtins } = JSON.parse(readFileSync(loadedFile, 'utf8')) as {
+    files: string[];
+    builtins: string[];
+  };
+  return { ...run, loaded: files.map((p) => p.split('/').pop()!), builtins };
 }
 
 describe('node dist/docker-credential-ecr-login.cjs', () => {
@@ -34,6 +41,9 @@ describe('node dist/docker-credential-ecr-login.cjs', () => {
     expect(miss.status).toBe(0);
     expect(JSON.parse(miss.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
     expect(miss.loaded).toContain('ecr-sdk.cjs');
+    // The SDK's HTTP/2 handler is left out of the bundle, and with it Node's http2 module.
+    expect(miss.builtins).toEqual(expect.arrayContaining(['http', 'https', 'crypto']));
+    expect(miss.builtins).not.toContain('http2');
 
     const hit = await runScript(['get'], REGISTRY, f.env());
     expect(hit.status).toBe(0);
@@ -41,6 +51,8 @@ describe('node dist/docker-credential-ecr-login.cjs', () => {
     expect(hit.loaded.filter((file) => file.endsWith('.cjs') && file !== 'record-loaded.cjs')).toEqual([
       'docker-credential-ecr-login.cjs',
     ]);
+    // Nor the single executable's loader for its embedded SDK (src/embedded.ts).
+    expect(hit.builtins).not.toContain('vm');
   });
 
   it('finds the operator and doctor bundles beside it', async () => {

@@ -16,6 +16,7 @@ import {
   readSync,
   closeSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEcr, startFakeEcsCredentials, type FakeEcr, type FakeEcsCredentials } from '../fakes';
 import { HELPER, REGISTRY, ROOT, runProcess, Sandbox, type RunOptions } from '../support/helper';
+import { CODE_CACHE_MAGIC } from '../../src/embedded';
 import TARGETS from '../../scripts/targets.json';
 
 const run = promisify(execFile);
@@ -167,6 +169,37 @@ describe.each(EXECUTABLES.filter((e) => e.runnable))('single executable $release
       );
     },
   );
+
+  it.each([
+    ['made from other source (its SHA-256 differs)', 0],
+    ['refused by V8 (another V8 version)', 32 + 4],
+  ])('answers a miss when its embedded SDK code cache is %s', async (_why, offset) => {
+    // The cache asset heads with the magic and the SHA-256 of the SDK bundle it was made from,
+    // then V8's header: magic number, version hash, ... (src/embedded.ts).
+    const sdk = readFileSync(join(ROOT, 'dist', 'ecr-sdk.cjs'), 'latin1');
+    const head = Buffer.concat([CODE_CACHE_MAGIC, createHash('sha256').update(sdk).digest()]);
+    const bytes = readFileSync(exe.file);
+    const at = bytes.indexOf(head);
+    expect(at, 'the executable carries a code cache for dist/ecr-sdk.cjs').toBeGreaterThan(0);
+    expect(bytes.indexOf(head, at + 1), 'exactly one').toBe(-1);
+    const flip = at + CODE_CACHE_MAGIC.length + offset;
+    bytes[flip] ^= 0xff;
+    const dir = mkdtempSync(join(tmpdir(), 'ecr-login-sea-cache-'));
+    try {
+      const copy = join(dir, 'docker-credential-ecr-login');
+      writeFileSync(copy, bytes, { mode: 0o755 });
+      const calls = ecr.calls.length;
+      const missEnv = { ...env, AWS_ECR_CACHE_DIR: join(dir, 'cache') };
+      const miss = launch
+        ? await runProcess(launch, [...launchArgs, copy, 'get'], { input: REGISTRY, env: missEnv })
+        : await runProcess(copy, ['get'], { input: REGISTRY, env: missEnv });
+      expect(miss).toMatchObject({ status: 0, stderr: '' });
+      expect(JSON.parse(miss.stdout)).toMatchObject({ ServerURL: REGISTRY, Username: 'AWS' });
+      expect(ecr.calls).toHaveLength(calls + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('ignores NODE_OPTIONS, which docker passes on from the caller', async () => {
     const hostile = { ...env, NODE_OPTIONS: '--require=/nonexistent.js --max-old-space-size=1' };

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTestCa, startConnectProxy, startFakeEcr, startFakeSso, startFakeSts } from '../fakes';
 import { useFixture } from '../support/fixture';
-import { KEYS, REGISTRY, runHelper } from '../support/helper';
+import { HELPER, KEYS, REGISTRY, runHelper } from '../support/helper';
 
 const f = useFixture();
 
@@ -187,6 +187,68 @@ describe('endpoints: FIPS, dual-stack, proxies and CA bundles', () => {
     expect(untrusted.status).toBe(1);
     expect(tlsEcr.calls).toHaveLength(1);
   });
+
+  it('still refuses a certificate that AWS_CA_BUNDLE does not vouch for, through the proxy and directly', async () => {
+    const signer = await makeTestCa(mkdtempSync(join(f.box.home, 'signer-')));
+    const other = await makeTestCa(mkdtempSync(join(f.box.home, 'other-')));
+    const tlsEcr = await startFakeEcr({ tls: { key: signer.key, cert: signer.cert }, credentials: KEY_PAIR });
+    const proxy = await startConnectProxy({ upstream: { port: tlsEcr.port } });
+    f.stopLater(() => tlsEcr.close());
+    f.stopLater(() => proxy.close());
+    const env = (extra: NodeJS.ProcessEnv) =>
+      f.box.env({ ...KEYS, AWS_ECR_DISABLE_CACHE: 'true', AWS_ECR_TIMEOUT: '3', ...extra });
+    const direct = { AWS_ENDPOINT_URL_ECR: `https://localhost:${tlsEcr.port}` };
+    for (const route of [{ HTTPS_PROXY: proxy.url }, direct]) {
+      const refused = await runHelper(['get'], {
+        input: REGISTRY,
+        env: env({ ...route, AWS_CA_BUNDLE: other.caCertPath }),
+      });
+      expect(refused.status).toBe(1);
+      expect(refused.stdout.trim()).toBe('credentials not found in native keychain');
+      expect(tlsEcr.calls).toHaveLength(0);
+    }
+    // Control: the signer's bundle makes the same requests succeed.
+    for (const route of [{ HTTPS_PROXY: proxy.url }, direct]) {
+      const trusted = await runHelper(['get'], {
+        input: REGISTRY,
+        env: env({ ...route, AWS_CA_BUNDLE: signer.caCertPath }),
+      });
+      expect(trusted.status).toBe(0);
+    }
+    expect(tlsEcr.calls).toHaveLength(2);
+  });
+
+  // AWS_CA_BUNDLE is added to Node's default store, which on Node 22 holds NODE_EXTRA_CA_CERTS
+  // (the copy Node 20 adds it to does not).
+  const nodeBin = HELPER.endsWith('.cjs');
+  it.skipIf(nodeBin && Number(process.versions.node.split('.')[0]) < 22)(
+    "trusts Node's default store besides AWS_CA_BUNDLE (NODE_EXTRA_CA_CERTS on Node 22)",
+    async () => {
+      const signer = await makeTestCa(mkdtempSync(join(f.box.home, 'signer-')));
+      const other = await makeTestCa(mkdtempSync(join(f.box.home, 'other-')));
+      const tlsEcr = await startFakeEcr({
+        tls: { key: signer.key, cert: signer.cert },
+        credentials: KEY_PAIR,
+      });
+      const proxy = await startConnectProxy({ upstream: { port: tlsEcr.port } });
+      f.stopLater(() => tlsEcr.close());
+      f.stopLater(() => proxy.close());
+      const direct = { AWS_ENDPOINT_URL_ECR: `https://localhost:${tlsEcr.port}` };
+      for (const route of [{ HTTPS_PROXY: proxy.url }, direct]) {
+        const env = f.box.env({
+          ...KEYS,
+          ...route,
+          AWS_ECR_DISABLE_CACHE: 'true',
+          AWS_CA_BUNDLE: other.caCertPath,
+          NODE_EXTRA_CA_CERTS: signer.caCertPath,
+        });
+        const run = await runHelper(['get'], { input: REGISTRY, env });
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+      }
+      expect(tlsEcr.calls).toHaveLength(2);
+    },
+  );
 
   it('bypasses the proxy for NO_PROXY hosts', async () => {
     const ca = await makeTestCa(f.box.home);
