@@ -6,7 +6,7 @@
 // Extra executables (for example SEAs built against other Node versions with ECR_LOGIN_SEA_NODE)
 // are measured beside the two defaults. The caller's NODE_EXTRA_CA_CERTS is passed on if set: Node 20
 // loads that file at every start, later versions only when TLS first needs it. Commands are interleaved run by run so that machine noise
-// spreads evenly; the median is reported. Needs `npm run build` first (uses dist/fakes.cjs to
+// spreads evenly; the median is reported. Needs `npm run build` first (uses dist/test/fakes.cjs to
 // prime the cache through the loopback ECR).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { startFakeEcr } = require(join(root, 'dist', 'fakes.cjs'));
+const { startFakeEcr } = require(join(root, 'dist', 'test', 'fakes.cjs'));
 
 const args = process.argv.slice(2);
 let runs = 100;

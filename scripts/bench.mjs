@@ -50,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const fakesPath = join(dist, 'fakes.cjs');
+const fakesPath = join(dist, 'test', 'fakes.cjs');
 const helperCjs = join(dist, 'docker-credential-ecr-login.cjs');
 const seaPath = process.env.BENCH_SEA_BIN
   ? resolve(process.env.BENCH_SEA_BIN)

@@ -1,15 +1,15 @@
 // Bundles the helper with esbuild into dist/:
 //   docker-credential-ecr-login.cjs  the entry; small, so a cache hit parses almost nothing
-//   ecr-sdk.cjs                      src/ecr.ts and the AWS SDK, required only on a cache miss
-//   doctor-sdk.cjs                   src/doctor-probe.ts (SDK + STS), required only by `doctor`
+//   aws-sdk.cjs                      src/aws and the AWS SDK, required only on a cache miss and by `doctor`
 //   operator.cjs                     configure, doctor, policy: required only by those commands
 //   docker-credential-ecr-login-linux-amd64, -linux-arm64
-//                                    the single executables, Node embedded, the two SDK bundles as
-//                                    assets (scripts/sea.mjs); the npm bin is the .cjs
+//                                    the single executables, Node embedded, the SDK bundle as an
+//                                    asset (scripts/sea.mjs); the npm bin is the .cjs
 //   docker-credential-ecr-login      this machine's: a hard link to the executable for its
 //                                    architecture, else (macOS, Windows, no such Node) a copy of the .cjs
-//   fakes.cjs                        the loopback AWS endpoints, for `npm run demo` and the bench
-//   SHA256SUMS                       checksums of the above (`cd dist && sha256sum -c SHA256SUMS`)
+//   test/fakes.cjs                   the loopback AWS endpoints, for `npm run demo` and the bench (not
+//                                    a release file: outside SHA256SUMS)
+//   SHA256SUMS                       checksums of the release files above (`cd dist && sha256sum -c SHA256SUMS`)
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,20 +41,19 @@ const common = {
  * cache hit parses neither the AWS SDK nor the operator commands.
  */
 const LAZY_BUNDLES = {
-  './ecr': './ecr-sdk.cjs',
-  './doctor-probe': './doctor-sdk.cjs',
+  './aws': './aws-sdk.cjs',
   './commands/operator': './operator.cjs',
 };
 const lazyBundlesAsFiles = (names = Object.keys(LAZY_BUNDLES)) => ({
   name: 'lazy-bundles-as-files',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ecr|doctor-probe|commands\/operator)$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(aws|commands\/operator)$/ }, (args) =>
       names.includes(args.path) ? { path: LAZY_BUNDLES[args.path], external: true } : undefined,
     );
   },
 });
 /** The single executable carries the SDK bundles as assets of the same names (src/embedded.ts). */
-const SDK_BUNDLES = ['./ecr', './doctor-probe'];
+const SDK_BUNDLES = ['./aws'];
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
@@ -68,12 +67,7 @@ await Promise.all([
     banner: { js: '#!/usr/bin/env node' },
     plugins: [lazyBundlesAsFiles()],
   }),
-  build({ ...common, entryPoints: [join(root, 'src/ecr.ts')], outfile: join(dist, 'ecr-sdk.cjs') }),
-  build({
-    ...common,
-    entryPoints: [join(root, 'src/doctor-probe.ts')],
-    outfile: join(dist, 'doctor-sdk.cjs'),
-  }),
+  build({ ...common, entryPoints: [join(root, 'src/aws/index.ts')], outfile: join(dist, 'aws-sdk.cjs') }),
   build({
     ...common,
     entryPoints: [join(root, 'src/commands/operator.ts')],
@@ -84,7 +78,7 @@ await Promise.all([
     ...common,
     minify: false,
     entryPoints: [join(root, 'test/fakes/index.ts')],
-    outfile: join(dist, 'fakes.cjs'),
+    outfile: join(dist, 'test', 'fakes.cjs'),
   }),
 ]);
 
@@ -98,7 +92,7 @@ const sea = buildSingleExecutables({
   assets: Object.fromEntries(
     SDK_BUNDLES.map((name) => [LAZY_BUNDLES[name].slice(2), join(dist, LAZY_BUNDLES[name])]),
   ),
-  codeCacheFor: LAZY_BUNDLES['./ecr'].slice(2),
+  codeCacheFor: LAZY_BUNDLES['./aws'].slice(2),
 });
 
 chmodSync(entry, 0o755);

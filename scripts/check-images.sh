@@ -194,7 +194,7 @@ job() {
 }
 
 exec {fake}< <(exec node -e '
-  const { startFakeEcr } = require("./dist/fakes.cjs");
+  const { startFakeEcr } = require("./dist/test/fakes.cjs");
   startFakeEcr({ credentials: { AKIDEXAMPLE000000001: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" } }).then((ecr) => {
     console.log(ecr.url);
     process.on("SIGTERM", () => { console.log(ecr.calls.length); ecr.close().then(() => process.exit(0)); });

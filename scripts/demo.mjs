@@ -1,5 +1,5 @@
 // `npm run demo`: what docker receives from the helper, end to end, with no AWS account at hand.
-// Starts the project's loopback ECR and ECS credential endpoints (dist/fakes.cjs), points the real
+// Starts the project's loopback ECR and ECS credential endpoints (dist/test/fakes.cjs), points the real
 // AWS SDK inside the helper at them, and runs `get` twice: a cache miss, then a cache hit.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { startFakeEcr, startFakeEcsCredentials } = require(join(root, 'dist', 'fakes.cjs'));
+const { startFakeEcr, startFakeEcsCredentials } = require(join(root, 'dist', 'test', 'fakes.cjs'));
 const helper = join(root, 'dist', 'docker-credential-ecr-login.cjs');
 const registry = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
 

@@ -2,7 +2,7 @@
 // bundles this file and runs it with the very Node the executable embeds (the other architecture's
 // under qemu-user):
 //
-//   node sea-code-cache.cjs <dist/ecr-sdk.cjs> <output file>
+//   node sea-code-cache.cjs <dist/aws-sdk.cjs> <output file>
 //
 // It loads the bundle as the executable will (src/embedded.ts), then runs real cache misses through
 // it against the loopback fakes: static keys over HTTPS with AWS_CA_BUNDLE, an ECS task role
@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFile, loadBundle } from '../src/embedded';
-import type * as Ecr from '../src/ecr';
+import type * as Aws from '../src/aws';
 import type { Logger } from '../src/log';
 import { parseRegistry } from '../src/registry';
 import {
@@ -32,8 +32,8 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 async function main([bundlePath, outPath]: string[]) {
   if (!bundlePath || !outPath) throw new Error('usage: sea-code-cache.cjs <bundle> <output>');
   const source = readFileSync(bundlePath, 'latin1');
-  const loaded = loadBundle(source, 'ecr-sdk.cjs', require);
-  const { fetchToken } = loaded.exports as typeof Ecr;
+  const loaded = loadBundle(source, 'aws-sdk.cjs', require);
+  const { fetchToken } = loaded.exports as typeof Aws;
 
   const home = mkdtempSync(join(tmpdir(), 'ecr-login-code-cache-'));
   const ca = await makeTestCa(home, ['localhost', 'api.ecr.us-west-2.amazonaws.com']);

@@ -5,8 +5,8 @@
 //      which src/lazy.ts `require`s lazily, become esbuild's lazily evaluated wrappers inside it.
 //      Dynamic import() is lowered to require(): a SEA main script compiled with a code cache has
 //      no import() callback.
-//   2. The two SDK bundles of the npm package (dist/ecr-sdk.cjs, dist/doctor-sdk.cjs) go in as SEA
-//      assets, so a cache hit never even parses them. For ecr-sdk.cjs, what a cache miss loads, the
+//   2. The SDK bundle of the npm package (dist/aws-sdk.cjs) goes in as a SEA asset, so a cache hit
+//      never even parses it. For aws-sdk.cjs, what a cache miss loads, the
 //      Node to embed runs real misses against the loopback fakes (scripts/sea-code-cache.ts) and
 //      writes the V8 code cache it then holds, which goes in as one more asset (src/embedded.ts
 //      loads it, or compiles from source when V8 refuses it).

@@ -12,7 +12,7 @@ import { hash } from './hash';
 import { configFilePath, credentialsFilePath, loadSharedConfig, type SharedConfig } from './ini';
 import type { Mapping } from './mapping';
 import { addSecret } from './redact';
-import { readSdkFile } from './sdk-files';
+import { readSdkFile } from './aws/sdk-files';
 
 export type IdentityKind = 'env' | 'profile' | 'web-identity' | 'container' | 'instance-profile' | 'none';
 

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { expandHome, homeDir } from './home';
 import { addCommandArguments, addSecret } from './redact';
-import { readSdkFile } from './sdk-files';
+import { readSdkFile } from './aws/sdk-files';
 
 export type Sections = Map<string, Record<string, string>>;
 

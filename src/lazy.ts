@@ -1,7 +1,7 @@
 /**
  * Modules a cache hit must not pay for, loaded with `require` only when needed: the two that import
  * the AWS SDK, and the operator commands. The node build points each `require` at a bundle file of
- * its own (dist/ecr-sdk.cjs, dist/doctor-sdk.cjs, dist/operator.cjs) so that a hit does not even
+ * its own (dist/aws-sdk.cjs, dist/operator.cjs) so that a hit does not even
  * parse them. The single executable carries the two SDK bundles as assets, the one a miss loads
  * with a code cache made by a real miss (src/embedded.ts), and the operator commands as lazily
  * evaluated modules of its main script (a V8 code cache rules out import()).
@@ -9,8 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Operator from './commands/operator';
-import type * as DoctorProbe from './doctor-probe';
-import type * as Ecr from './ecr';
+import type * as Aws from './aws';
 import type * as Embedded from './embedded';
 import { giveSdkAHome } from './home';
 import { checkTrustedTree } from './safe-fs';
@@ -49,21 +48,13 @@ function loadEmbedded(name: string): unknown {
   return (require('./embedded') as typeof Embedded).loadEmbedded(name);
 }
 
-export function loadEcr(stateDir: string | undefined): typeof Ecr {
+/** The AWS layer (src/aws): the SDK and what `get` and `doctor` do with it, on a miss only. */
+export function loadAws(stateDir: string | undefined): typeof Aws {
   giveSdkAHome();
-  const embedded = loadEmbedded('ecr-sdk.cjs') as typeof Ecr | undefined;
+  const embedded = loadEmbedded('aws-sdk.cjs') as typeof Aws | undefined;
   if (embedded) return embedded;
   enableCompileCache(stateDir);
-  return require('./ecr') as typeof Ecr;
-}
-
-/** `doctor`'s probe, which also carries the STS client. */
-export function loadDoctorProbe(stateDir: string | undefined): typeof DoctorProbe {
-  giveSdkAHome();
-  const embedded = loadEmbedded('doctor-sdk.cjs') as typeof DoctorProbe | undefined;
-  if (embedded) return embedded;
-  enableCompileCache(stateDir);
-  return require('./doctor-probe') as typeof DoctorProbe;
+  return require('./aws') as typeof Aws;
 }
 
 /** configure, doctor, policy: several times the size of the helper path itself. */

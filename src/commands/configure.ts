@@ -20,10 +20,10 @@ import {
   shadowingEntries,
   writeConfig,
   type Target,
-} from '../docker-config';
-import { helperOnPath } from '../docker-routing';
+} from '../docker/config';
+import { helperOnPath } from '../docker/routing';
 import { parseFlags, UsageError, type Flags } from '../flags';
-import { unifiedDiff } from '../line-diff';
+import { unifiedDiff } from '../docker/line-diff';
 import { tellUser, writeText } from '../protocol';
 import { ACCOUNT_PATTERN, ecrHost, parseRegistry, REGION_PATTERN } from '../registry';
 import { BINARY } from './version';

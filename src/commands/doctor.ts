@@ -8,16 +8,16 @@ import { existsSync, statSync } from 'node:fs';
 import { inBackoff } from '../cache/backoff';
 import { freshness, freshUntil } from '../cache/entry';
 import { identityFor, type Context } from '../context';
-import { loadDoctorProbe } from '../lazy';
-import { BudgetExceededError } from '../failure';
+import { loadAws } from '../lazy';
+import { BudgetExceededError } from '../aws/failure';
 import { maskKeyId, type Identity } from '../identity';
 import { tellUser, writeText } from '../protocol';
 import { parseFlags } from '../flags';
 import { redact } from '../redact';
-import { checkSdkFiles } from '../sdk-files';
+import { checkSdkFiles } from '../aws/sdk-files';
 import { parseRegistry, type Registry } from '../registry';
-import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker-routing';
-import type { ErrorSummary, Probe } from '../doctor-probe';
+import { dockerRouting, ecrHostsInDockerConfig, helperOnPath, type DockerRouting } from '../docker/routing';
+import type { ErrorSummary, Probe } from '../aws/doctor-probe';
 import { pullPolicy } from './policy';
 import { BINARY } from './version';
 
@@ -216,7 +216,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
       identity.kind === 'instance-profile'
         ? ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_ENDPOINT
         : undefined;
-    const probe = await loadDoctorProbe(ctx.stateDir).probe(
+    const probe = await loadAws(ctx.stateDir).probe(
       registry,
       {
         env: ctx.env,

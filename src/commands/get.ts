@@ -5,12 +5,12 @@
 import { canServeStale, inBackoff, recordFailure } from '../cache/backoff';
 import { freshness, type CacheEntry } from '../cache/entry';
 import { identityFor, type Context } from '../context';
-import { loadEcr } from '../lazy';
-import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../failure';
+import { loadAws } from '../lazy';
+import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../aws/failure';
 import type { Identity } from '../identity';
 import { type Credentials, NotFound } from '../protocol';
 import { parseRegistry, type Registry } from '../registry';
-import { checkSdkFiles } from '../sdk-files';
+import { checkSdkFiles } from '../aws/sdk-files';
 
 function answer(serverUrl: string, entry: CacheEntry): Credentials {
   if (entry.anonymous) throw new NotFound();
@@ -39,7 +39,7 @@ async function fetchEntry(
   const timer = setTimeout(() => controller.abort(budgetSpent()), remaining);
   try {
     checkSdkFiles(ctx.env);
-    const { fetchToken } = loadEcr(ctx.stateDir);
+    const { fetchToken } = loadAws(ctx.stateDir);
     // A credential provider may ignore the abort signal: the deadline holds regardless.
     const token = await withDeadline(
       fetchToken(

@@ -40,7 +40,7 @@ describe('node dist/docker-credential-ecr-login.cjs', () => {
     const miss = await runScript(['get'], REGISTRY, f.env());
     expect(miss.status).toBe(0);
     expect(JSON.parse(miss.stdout).Secret).toBe(f.ecr.calls[0].passwords[0]);
-    expect(miss.loaded).toContain('ecr-sdk.cjs');
+    expect(miss.loaded).toContain('aws-sdk.cjs');
     // The SDK's HTTP/2 handler is left out of the bundle, and with it Node's http2 module.
     expect(miss.builtins).toEqual(expect.arrayContaining(['http', 'https', 'crypto']));
     expect(miss.builtins).not.toContain('http2');
@@ -68,6 +68,6 @@ describe('node dist/docker-credential-ecr-login.cjs', () => {
     );
     expect(JSON.parse(doctor.stdout)).toMatchObject({ host: REGISTRY, token: { ok: true } });
     expect(sts.calls.map((c) => c.action)).toEqual(['GetCallerIdentity']);
-    expect(doctor.loaded).toEqual(expect.arrayContaining(['operator.cjs', 'doctor-sdk.cjs']));
+    expect(doctor.loaded).toEqual(expect.arrayContaining(['operator.cjs', 'aws-sdk.cjs']));
   });
 });

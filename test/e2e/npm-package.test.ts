@@ -64,9 +64,8 @@ describe('the npm package, packed and installed offline', () => {
     expect(files).toEqual([
       'LICENSE',
       'README.md',
+      'dist/aws-sdk.cjs',
       'dist/docker-credential-ecr-login.cjs',
-      'dist/doctor-sdk.cjs',
-      'dist/ecr-sdk.cjs',
       'dist/operator.cjs',
       'package.json',
     ]);

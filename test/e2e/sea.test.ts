@@ -176,11 +176,11 @@ describe.each(EXECUTABLES.filter((e) => e.runnable))('single executable $release
   ])('answers a miss when its embedded SDK code cache is %s', async (_why, offset) => {
     // The cache asset heads with the magic and the SHA-256 of the SDK bundle it was made from,
     // then V8's header: magic number, version hash, ... (src/embedded.ts).
-    const sdk = readFileSync(join(ROOT, 'dist', 'ecr-sdk.cjs'), 'latin1');
+    const sdk = readFileSync(join(ROOT, 'dist', 'aws-sdk.cjs'), 'latin1');
     const head = Buffer.concat([CODE_CACHE_MAGIC, createHash('sha256').update(sdk).digest()]);
     const bytes = readFileSync(exe.file);
     const at = bytes.indexOf(head);
-    expect(at, 'the executable carries a code cache for dist/ecr-sdk.cjs').toBeGreaterThan(0);
+    expect(at, 'the executable carries a code cache for dist/aws-sdk.cjs').toBeGreaterThan(0);
     expect(bytes.indexOf(head, at + 1), 'exactly one').toBe(-1);
     const flip = at + CODE_CACHE_MAGIC.length + offset;
     bytes[flip] ^= 0xff;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hasCredentials, maskSecrets, planEdit, podmanTarget, serialize } from '../../src/docker-config';
+import { hasCredentials, maskSecrets, planEdit, podmanTarget, serialize } from '../../src/docker/config';
 import { parseFlags, UsageError } from '../../src/flags';
-import { unifiedDiff } from '../../src/line-diff';
+import { unifiedDiff } from '../../src/docker/line-diff';
 import { ecrHost, parseRegistry, partitionOfRegion, type PrivateRegistry } from '../../src/registry';
 
 const HOST = '123456789012.dkr.ecr.us-west-2.amazonaws.com';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, mayServeStale } from '../../src/failure';
+import { describeFailure, mayServeStale } from '../../src/aws/failure';
 import type { Identity } from '../../src/identity';
 import { parseRegistry, type Registry } from '../../src/registry';
 

@@ -6,15 +6,8 @@
  */
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import {
-  ConfigError,
-  dockerTarget,
-  hasCredentials,
-  HELPER_NAME,
-  isObject,
-  loadConfig,
-} from './docker-config';
-import { hostOf, parseRegistry } from './registry';
+import { ConfigError, dockerTarget, hasCredentials, HELPER_NAME, isObject, loadConfig } from './config';
+import { hostOf, parseRegistry } from '../registry';
 
 export interface DockerRouting {
   /** True when docker will ask ecr-login for this host. */

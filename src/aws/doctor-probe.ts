@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { httpSettings, requestToken, resolveCredentials, tokenEndpoint, type FetchOptions } from './ecr';
-import type { Registry } from './registry';
+import type { Registry } from '../registry';
 
 export interface ErrorSummary {
   name: string;

@@ -2,9 +2,9 @@
  * Turning a failed token fetch into one line a person can act on. Works on error names and fields
  * only, so it needs no SDK import.
  */
-import type { Identity } from './identity';
-import { redact } from './redact';
-import type { Registry } from './registry';
+import type { Identity } from '../identity';
+import { redact } from '../redact';
+import type { Registry } from '../registry';
 
 interface ErrorLike {
   name?: string;

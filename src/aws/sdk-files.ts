@@ -5,8 +5,8 @@
  * (before the SDK is loaded) with a non-blocking open that accepts regular files only.
  */
 import { closeSync } from 'node:fs';
-import { configFilePath, credentialsFilePath } from './ini';
-import { NotRegularFileError, openRegular, readRegularFile } from './safe-fs';
+import { configFilePath, credentialsFilePath } from '../ini';
+import { NotRegularFileError, openRegular, readRegularFile } from '../safe-fs';
 
 /** Far larger than any real config or token file. */
 const SDK_FILE_LIMIT = 16 * 1024 * 1024;

@@ -9,11 +9,11 @@ import {
 } from '@aws-sdk/client-ecr-public';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { caBundleContext } from './ca-bundle';
-import type { Logger } from './log';
-import type { Mapping } from './mapping';
+import type { Logger } from '../log';
+import type { Mapping } from '../mapping';
 import { ConnectProxyAgent, proxyUrl } from './proxy-agent';
-import { addSecret } from './redact';
-import type { Registry } from './registry';
+import { addSecret } from '../redact';
+import type { Registry } from '../registry';
 
 export interface Token {
   username: string;

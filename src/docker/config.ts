@@ -32,8 +32,8 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { expandHome as expandHomePath } from './home';
-import { hostOf } from './registry';
+import { expandHome as expandHomePath } from '../home';
+import { hostOf } from '../registry';
 
 export const HELPER_NAME = 'ecr-login';
 
