@@ -52,6 +52,11 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
   return { env, settings, logger, cache, stateDir, mappingDir, refused };
 }
 
+/** Where the npm bin may keep V8's code for the SDK: the trusted cache directory, unless caching is off. */
+export function codeCacheRoot(ctx: Context): string | undefined {
+  return ctx.settings.cacheDisabled ? undefined : ctx.stateDir;
+}
+
 /** The identity that signs for this registry: the default chain, or the profile or role mapped to it. */
 export function identityFor(ctx: Context, registry: Registry): Identity {
   return resolveIdentity(ctx.env, mappingFor(registry, ctx.env, ctx.mappingDir));

@@ -12,15 +12,19 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
-/** How a cache file starts: this, then the SHA-256 of the source it was made from, then V8's data. */
-export const CODE_CACHE_MAGIC = Buffer.from('ecr-login code cache v1\0', 'latin1');
+/**
+ * How a cache file starts: this, then the SHA-256 of the source it was made from, then the SHA-256
+ * of V8's data, then V8's data. A release V8 checks only versions, flags and lengths, and runs
+ * damaged data it accepts (a flipped byte can spin or crash it), so the data is hashed too.
+ */
+export const CODE_CACHE_MAGIC = Buffer.from('ecr-login code cache v2\0', 'latin1');
 const HASH_BYTES = 32;
 
 /** The asset holding the code cache for the bundle asset `name`. */
 export const cacheAssetName = (name: string) => `${name}.code-cache`;
 
-function sourceHash(source: string): Buffer {
-  return createHash('sha256').update(source).digest();
+function sha256(data: string | Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
 /** A CommonJS module wrapper: the same string at build time and at load, or V8 refuses the cache. */
@@ -39,12 +43,15 @@ function evaluate(script: Script, filename: string, require: NodeJS.Require): un
 
 /** V8's part of a cache file when it belongs to `source`, else undefined. */
 function v8Cache(file: Uint8Array | undefined, source: string): Uint8Array | undefined {
-  if (!file || file.length <= CODE_CACHE_MAGIC.length + HASH_BYTES) return undefined;
+  const dataAt = CODE_CACHE_MAGIC.length + 2 * HASH_BYTES;
+  if (!file || file.length <= dataAt) return undefined;
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (!bytes.subarray(0, CODE_CACHE_MAGIC.length).equals(CODE_CACHE_MAGIC)) return undefined;
-  const hash = bytes.subarray(CODE_CACHE_MAGIC.length, CODE_CACHE_MAGIC.length + HASH_BYTES);
-  if (!hash.equals(sourceHash(source))) return undefined;
-  return bytes.subarray(CODE_CACHE_MAGIC.length + HASH_BYTES);
+  const madeFrom = bytes.subarray(CODE_CACHE_MAGIC.length, CODE_CACHE_MAGIC.length + HASH_BYTES);
+  if (!madeFrom.equals(sha256(source))) return undefined;
+  const data = bytes.subarray(dataAt);
+  if (!bytes.subarray(dataAt - HASH_BYTES, dataAt).equals(sha256(data))) return undefined;
+  return data;
 }
 
 export interface Loaded {
@@ -69,7 +76,8 @@ export function loadBundle(
 
 /** The cache file for a bundle loaded with loadBundle, once the code worth keeping has run. */
 export function cacheFile(loaded: Loaded, source: string): Buffer {
-  return Buffer.concat([CODE_CACHE_MAGIC, sourceHash(source), loaded.script.createCachedData()]);
+  const data = loaded.script.createCachedData();
+  return Buffer.concat([CODE_CACHE_MAGIC, sha256(source), sha256(data), data]);
 }
 
 interface SeaModule {

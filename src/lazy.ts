@@ -8,9 +8,10 @@
  */
 import {
   closeSync,
-  constants,
   existsSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -21,7 +22,7 @@ import type * as Aws from './aws';
 import type * as Operator from './commands/operator';
 import type * as Embedded from './embedded';
 import { giveSdkAHome } from './home';
-import { checkTrustedTree, openOwnedForWriting, readRegularFile } from './safe-fs';
+import { checkTrustedDir, checkTrustedTree, readRegularFile } from './safe-fs';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
@@ -42,7 +43,8 @@ function codeCacheDir(stateDir: string | undefined): string | undefined {
   const dir = join(stateDir, 'code-cache');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return checkTrustedTree(dir, 1) ? undefined : dir;
+    // The cache directory may have been made just now, by us or by someone quicker: judge it again.
+    return checkTrustedDir(stateDir) || checkTrustedTree(dir, 1) ? undefined : dir;
   } catch {
     return undefined;
   }
@@ -56,13 +58,18 @@ function readCodeCache(file: string): Buffer | undefined {
   }
 }
 
-/** Replaced atomically: concurrent misses for other registries may write it too. */
-function writeCodeCache(file: string, data: Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
+/**
+ * Replaced atomically: concurrent misses for other registries may write it too (processes in
+ * containers sharing the home can share a pid, hence a random name, created new, never reused).
+ */
+function writeCodeCache(file: string, data: () => Buffer): void {
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    const { fd } = openOwnedForWriting(temp, constants.O_WRONLY | constants.O_TRUNC);
+    const bytes = data();
+    const fd = openSync(temp, 'wx', 0o600);
     try {
-      writeSync(fd, data);
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -91,7 +98,7 @@ function loadBundleFile(stateDir: string | undefined): typeof Aws | undefined {
   const { loadBundle, cacheFile } = embedded();
   const loaded = loadBundle(source, file, require, cachePath ? readCodeCache(cachePath) : undefined);
   if (cachePath && !loaded.cacheUsed) {
-    process.once('exit', () => writeCodeCache(cachePath, cacheFile(loaded, source)));
+    process.once('exit', () => writeCodeCache(cachePath, () => cacheFile(loaded, source)));
   }
   return loaded.exports as typeof Aws;
 }

@@ -60,7 +60,7 @@ function asErrorLike(err: unknown): ErrorLike {
  * (timeout, throttling, 5xx, network); not when AWS refused the identity, which must not keep
  * working from the cache.
  */
-/** Errno codes of the network, which passes; any other (ENOENT, EACCES…) is this machine's setup. */
+/** Errno codes of the network (and DNS), which passes: a cached token may stand in meanwhile. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -69,15 +69,35 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
+  'ENETRESET',
   'EHOSTDOWN',
+  'EADDRNOTAVAIL',
   'ENOTFOUND',
   'EAI_AGAIN',
+  'ETIMEOUT',
+  'ESERVFAIL',
+  'EREFUSED',
   'EPIPE',
   'EPROTO',
 ]);
 
+/**
+ * This machine's own setup (a CA bundle that is not there, a file it may not read): no passing
+ * fault, so no cached token stands in for it. Listed, so that anything unknown counts as passing.
+ */
+const LOCAL_CODES = new Set([
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EISDIR',
+  'ENOTDIR',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'EROFS',
+]);
+
 function isLocalSystemError(e: ErrorLike): boolean {
-  return !!e.code && /^E[A-Z_]+$/.test(e.code) && !NETWORK_CODES.has(e.code);
+  return !!e.code && LOCAL_CODES.has(e.code);
 }
 
 export function mayServeStale(err: unknown): boolean {

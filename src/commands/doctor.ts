@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { inBackoff } from '../cache/backoff';
 import { freshness, freshUntil } from '../cache/entry';
-import { identityFor, type Context } from '../context';
+import { codeCacheRoot, identityFor, type Context } from '../context';
 import { loadAws } from '../lazy';
 import { BudgetExceededError } from '../aws/failure';
 import { maskKeyId, type Identity } from '../identity';
@@ -216,7 +216,7 @@ async function diagnose(ctx: Context, host: string, offline: boolean): Promise<R
       identity.kind === 'instance-profile'
         ? ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || IMDS_ENDPOINT
         : undefined;
-    const probe = await loadAws(ctx.stateDir).probe(
+    const probe = await loadAws(codeCacheRoot(ctx)).probe(
       registry,
       {
         env: ctx.env,

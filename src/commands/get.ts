@@ -4,7 +4,7 @@
  */
 import { canServeStale, inBackoff, recordFailure } from '../cache/backoff';
 import { freshness, type CacheEntry } from '../cache/entry';
-import { identityFor, type Context } from '../context';
+import { codeCacheRoot, identityFor, type Context } from '../context';
 import { loadAws } from '../lazy';
 import { BudgetExceededError, describeFailure, mayServeStale, type Stage } from '../aws/failure';
 import type { Identity } from '../identity';
@@ -39,7 +39,7 @@ async function fetchEntry(
   const timer = setTimeout(() => controller.abort(budgetSpent()), remaining);
   try {
     checkSdkFiles(ctx.env);
-    const { fetchToken } = loadAws(ctx.stateDir);
+    const { fetchToken } = loadAws(codeCacheRoot(ctx));
     // A credential provider may ignore the abort signal: the deadline holds regardless.
     const token = await withDeadline(
       fetchToken(

@@ -77,9 +77,9 @@ async function store(helper: Helper, input: Buffer, out: Output, options: Handle
   const text = decodeText(input);
   const payload = text === undefined ? undefined : parseStorePayload(text);
   if (!payload) {
-    writeLine(
-      `${options.program}: store expects {"ServerURL":"...","Username":"...","Secret":"..."} on stdin`,
-      out,
+    // Fixed text, not the redactor's business (it would take "Secret":"..." for a secret).
+    out.stdout(
+      `${options.program}: store expects {"ServerURL":"...","Username":"...","Secret":"..."} on stdin\n`,
     );
     return 1;
   }
@@ -91,7 +91,12 @@ async function store(helper: Helper, input: Buffer, out: Output, options: Handle
 }
 
 async function erase(helper: Helper, input: Buffer, out: Output, options: HandleOptions): Promise<number> {
-  const key = decodeText(input)?.trim();
+  const text = decodeText(input);
+  if (text === undefined) {
+    writeLine(`${options.program}: erase expects a server URL as text on stdin`, out);
+    return 1;
+  }
+  const key = text.trim();
   if (!key) {
     writeLine(NO_SERVER_URL, out);
     return 1;
@@ -130,8 +135,9 @@ export async function handle(
   } catch (err) {
     if (action === 'get') {
       writeLine(NOT_FOUND, out);
-      // A runaway pipe is not worth a line on every pull.
-      if (!(err instanceof InputTooLargeError)) out.stderr(asLine(`${options.program}: ${messageOf(err)}`));
+      // A runaway pipe is not worth a line (or a logged stack) on every pull.
+      if (err instanceof InputTooLargeError) return 1;
+      out.stderr(asLine(`${options.program}: ${messageOf(err)}`));
     } else {
       writeLine(`${options.program}: ${messageOf(err)}`, out);
     }

@@ -172,10 +172,10 @@ describe.each(EXECUTABLES.filter((e) => e.runnable))('single executable $release
 
   it.each([
     ['made from other source (its SHA-256 differs)', 0],
-    ['refused by V8 (another V8 version)', 32 + 4],
+    ['damaged (the SHA-256 of its V8 data differs)', 64 + 4096],
   ])('answers a miss when its embedded SDK code cache is %s', async (_why, offset) => {
-    // The cache asset heads with the magic and the SHA-256 of the SDK bundle it was made from,
-    // then V8's header: magic number, version hash, ... (src/embedded.ts).
+    // The cache asset heads with the magic, the SHA-256 of the SDK bundle it was made from and
+    // that of V8's data, then V8's data (src/embedded.ts).
     const sdk = readFileSync(join(ROOT, 'dist', 'aws-sdk.cjs'), 'latin1');
     const head = Buffer.concat([CODE_CACHE_MAGIC, createHash('sha256').update(sdk).digest()]);
     const bytes = readFileSync(exe.file);

@@ -131,6 +131,30 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
     expect(statSync(file)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
   });
 
+  it('refuses a damaged code cache (V8 would run it), answers, and writes a good one', async () => {
+    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+    expect((await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env: own })).status).toBe(0);
+    const file = join(scratch, 'own', 'code-cache', 'aws-sdk.cjs.cache');
+    const good = readFileSync(file);
+    const damaged = Buffer.from(good);
+    damaged[Math.floor(damaged.length / 2)] ^= 0xff;
+    writeFileSync(file, damaged);
+    const run = await runProcess(node, [npmBin, 'get'], {
+      input: OTHER_REGISTRY,
+      env: own,
+      timeoutMs: 15_000,
+    });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ServerURL: OTHER_REGISTRY, Username: 'AWS' });
+    expect(readFileSync(file).equals(damaged)).toBe(false);
+  });
+
+  it('keeps no code cache when AWS_ECR_DISABLE_CACHE is set', async () => {
+    const off = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'off'), AWS_ECR_DISABLE_CACHE: 'true' });
+    expect((await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env: off })).status).toBe(0);
+    expect(existsSync(join(scratch, 'off', 'code-cache'))).toBe(false);
+  });
+
   it('control: a code cache that does not fit is refused, and the miss still answers', async () => {
     const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
     mkdirSync(join(scratch, 'own', 'code-cache'), { recursive: true, mode: 0o700 });

@@ -22,6 +22,17 @@ describe('failures', () => {
     expect(mayServeStale(missing)).toBe(false);
   });
 
+  it('counts unknown codes and DNS failures as passing (a cached token may stand in)', () => {
+    for (const code of [
+      'ETIMEOUT',
+      'ESERVFAIL',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SOCKET_CONNECTION_TIMEOUT',
+    ]) {
+      expect(mayServeStale(errno(code, code))).toBe(true);
+    }
+  });
+
   it('never serves a cached token when AWS refused the identity', () => {
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
     expect(mayServeStale(denied)).toBe(false);

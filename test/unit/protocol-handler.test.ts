@@ -127,7 +127,7 @@ describe('store', () => {
     const { h, calls } = helper();
     expect(await run(h, 'store', '{"Username":"AWS"}')).toMatchObject({
       code: 1,
-      stdout: expect.stringContaining('store expects'),
+      stdout: 'ecr-login: store expects {"ServerURL":"...","Username":"...","Secret":"..."} on stdin\n',
     });
     expect(await run(h, 'store', JSON.stringify({ ServerURL: ' ' }))).toMatchObject({
       code: 1,
