@@ -1,6 +1,7 @@
 // Bundles the helper with esbuild into dist/:
 //   docker-credential-ecr-login.cjs  the entry; small, so a cache hit parses almost nothing
 //   aws-sdk.cjs                      src/aws and the AWS SDK, required only on a cache miss and by `doctor`
+//   aws-sdk.cjs.node-<v>-<arch>.cache  V8's code for it after real misses, for the Node that built it
 //   operator.cjs                     configure, doctor, policy: required only by those commands
 //   docker-credential-ecr-login-linux-amd64, -linux-arm64
 //                                    the single executables, Node embedded, the SDK bundle as an
@@ -93,6 +94,8 @@ const sea = buildSingleExecutables({
     SDK_BUNDLES.map((name) => [LAZY_BUNDLES[name].slice(2), join(dist, LAZY_BUNDLES[name])]),
   ),
   codeCacheFor: LAZY_BUNDLES['./aws'].slice(2),
+  // The npm bin carries one too, for the Node that built it (src/lazy.ts; V8 refuses it on any other).
+  hostCodeCache: join(dist, `aws-sdk.cjs.node-${process.version}-${process.arch}.cache`),
 });
 
 chmodSync(entry, 0o755);

@@ -259,7 +259,14 @@ function pinnedNodeVersion() {
  * `entry` and the bundle files `assets` ({ name: path }); `codeCacheFor` names the asset that gets a
  * code cache. Resolves to { [release]: result of buildOne }.
  */
-export async function buildSingleExecutables({ entry, prefix, esbuildOptions, assets, codeCacheFor }) {
+export async function buildSingleExecutables({
+  entry,
+  prefix,
+  esbuildOptions,
+  assets,
+  codeCacheFor,
+  hostCodeCache,
+}) {
   // Next to the output, so that each finished file is renamed into place, never half written. Fixed
   // names: the blob records the bundle's path, and a random one would change every build.
   const work = join(dirname(prefix), '.sea-build');
@@ -273,6 +280,12 @@ export async function buildSingleExecutables({ entry, prefix, esbuildOptions, as
       bundleMain({ entry, main, major, esbuildOptions }),
       bundleCodeCacheMaker({ file: maker, major, esbuildOptions }),
     ]);
+    // The npm bin's first miss on the Node that built it: the same real misses, run by this Node.
+    const host = hostCodeCache
+      ? run(process.execPath, [maker, assets[codeCacheFor], hostCodeCache], { cwd: work }).catch((err) =>
+          console.warn(`sea: no code cache for this Node: ${err.message}`),
+        )
+      : undefined;
     const results = await Promise.all(
       TARGETS.map((target) =>
         buildOne({
@@ -286,6 +299,7 @@ export async function buildSingleExecutables({ entry, prefix, esbuildOptions, as
         }),
       ),
     );
+    await host;
     return Object.fromEntries(TARGETS.map((t, i) => [t.release, results[i]]));
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -96,7 +96,10 @@ function loadBundleFile(stateDir: string | undefined): typeof Aws | undefined {
   const dir = codeCacheDir(stateDir);
   const cachePath = dir && join(dir, `${SDK_BUNDLE}.cache`);
   const { loadBundle, cacheFile } = embedded();
-  const loaded = loadBundle(source, file, require, cachePath ? readCodeCache(cachePath) : undefined);
+  // Ours from an earlier miss, else the one the package carries for the Node that built it.
+  const shipped = `${file}.node-${process.version}-${process.arch}.cache`;
+  const cache = (cachePath ? readCodeCache(cachePath) : undefined) ?? readCodeCache(shipped);
+  const loaded = loadBundle(source, file, require, cache);
   if (cachePath && !loaded.cacheUsed) {
     process.once('exit', () => writeCodeCache(cachePath, () => cacheFile(loaded, source)));
   }

@@ -65,6 +65,8 @@ describe('the npm package, packed and installed offline', () => {
       'LICENSE',
       'README.md',
       'dist/aws-sdk.cjs',
+      // V8's code for it, for the Node that built the package (used only on that Node).
+      `dist/aws-sdk.cjs.node-${process.version}-${process.arch}.cache`,
       'dist/docker-credential-ecr-login.cjs',
       'dist/operator.cjs',
       'package.json',

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -105,8 +106,25 @@ describe.skipIf(!canSwitch)('a cache directory another user controls', () => {
 
   // The npm bin keeps V8's compiled SDK bundle in <cache dir>/code-cache, and V8 runs what it finds
   // there: a planted file would be code run as the victim.
-  const npmBin = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
   const node = process.execPath;
+  // The package also carries a code cache for the Node that built it, which a first miss would use
+  // and then write none: these tests run a copy of the npm bin without it.
+  let npmBin: string;
+  beforeEach(() => {
+    const copy = join(scratch, 'npm-bin');
+    mkdirSync(copy, { mode: 0o755 });
+    for (const name of ['docker-credential-ecr-login.cjs', 'aws-sdk.cjs', 'operator.cjs']) {
+      copyFileSync(join(ROOT, 'dist', name), join(copy, name));
+    }
+    npmBin = join(copy, 'docker-credential-ecr-login.cjs');
+  });
+
+  it('uses the code cache the package carries on the Node that built it, and so writes none', async () => {
+    const own = f.env({ AWS_ECR_CACHE_DIR: join(scratch, 'own') });
+    const packaged = join(ROOT, 'dist', 'docker-credential-ecr-login.cjs');
+    expect((await runProcess(node, [packaged, 'get'], { input: REGISTRY, env: own })).status).toBe(0);
+    expect(readdirSync(join(scratch, 'own', 'code-cache'))).toEqual([]);
+  });
   it('never uses a code cache directory another user made', async () => {
     as(ATTACKER, `mkdir -m 777 ${shared}/code-cache`);
     const run = await runProcess(node, [npmBin, 'get'], { input: REGISTRY, env });
