@@ -127,7 +127,7 @@ export async function handle(
   options: HandleOptions,
 ): Promise<number> {
   if (action === 'list') {
-    return settleList(helper, out, options);
+    return settle(async () => writeJson(await helper.list(), out), out, options);
   }
   let input: Buffer;
   try {
@@ -147,15 +147,4 @@ export async function handle(
   if (action === 'get') return get(helper, input, out, options);
   if (action === 'store') return store(helper, input, out, options);
   return erase(helper, input, out, options);
-}
-
-async function settleList(helper: Helper, out: Output, options: HandleOptions): Promise<number> {
-  try {
-    writeJson(await helper.list(), out);
-    return 0;
-  } catch (err) {
-    options.onUnexpected?.(err);
-    writeLine(`${options.program}: ${messageOf(err)}`, out);
-    return 1;
-  }
 }
